@@ -1,0 +1,131 @@
+// The `prophet` command. Each capability adds its subcommands in infra/cli/commands/.
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import { findFunction, functions } from "../../functions/registry.js";
+import { loadConfig, type Config } from "../../shared/config.js";
+import { catalog } from "../../shared/events/catalog.js";
+import { eventsFromHttp } from "../../shared/events/edge/http.js";
+import { parseEnvelope, type ProphetEvent } from "../../shared/events/envelope.js";
+import { looksLikeAlertmanagerWebhook } from "../../shared/events/edge/alertmanager.js";
+import { ProphetError } from "../../shared/errors.js";
+import { invokeFunction } from "../../shared/invocation/invoke.js";
+import { CollectingSink } from "../../shared/ports/sink.js";
+import { verifyAudit } from "../../shared/store/audit.js";
+import { createDeps } from "../runtime/deps.js";
+import { createLogger } from "../runtime/logger.js";
+import { startHost } from "../local/host.js";
+
+function config(): Config {
+  return loadConfig(process.env);
+}
+
+/** An event file may hold a structured CloudEvent, a batch, or an Alertmanager webhook. */
+export function eventsFromFile(path: string, cluster: string): ProphetEvent[] {
+  const text = readFileSync(path, "utf8");
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new ProphetError("bad_request", `${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (looksLikeAlertmanagerWebhook(body)) {
+    return eventsFromHttp({ method: "POST", path: "/alertmanager", headers: {}, body: text }, { now: new Date(), cluster });
+  }
+  const list = Array.isArray(body) ? body : [body];
+  return list.map((e, i) => parseEnvelope(e, `${path}[${i}]`)).flatMap((e) =>
+    eventsFromHttp(
+      { method: "POST", path: "/", headers: { "content-type": "application/cloudevents+json" }, body: JSON.stringify(e) },
+      { now: new Date(), cluster },
+    ),
+  );
+}
+
+export function buildProgram(): Command {
+  const program = new Command("prophet")
+    .description("AIOps for Kubernetes: diagnose alerts, remediate safely, scale ahead of demand")
+    .showHelpAfterError();
+
+  program
+    .command("start")
+    .description("run every function in one process (local host) on $PORT")
+    .option("-p, --port <port>", "port to listen on (default $PORT or 8080)")
+    .action(async (opts: { port?: string }) => {
+      const cfg = config();
+      const log = createLogger(cfg.LOG_LEVEL);
+      const host = await startHost({ config: cfg, functions, log, ...(opts.port ? { port: Number(opts.port) } : {}) });
+      const stop = async (signal: string) => {
+        log.info({ signal }, "shutting down");
+        await host.close();
+        process.exit(0);
+      };
+      process.once("SIGINT", () => void stop("SIGINT"));
+      process.once("SIGTERM", () => void stop("SIGTERM"));
+    });
+
+  program
+    .command("invoke")
+    .description("run one function on the events in a file and print what it emits")
+    .argument("<function>", `one of: ${functions.map((f) => f.name).join(", ")}`)
+    .argument("<event-file>", "a CloudEvent (structured JSON), a batch, or an Alertmanager webhook")
+    .action(async (name: string, file: string) => {
+      const fn = findFunction(name);
+      if (!fn) throw new ProphetError("not_found", `no function "${name}"; known: ${functions.map((f) => f.name).join(", ")}`);
+      const cfg = config();
+      const deps = await createDeps(cfg, { log: createLogger(cfg.LOG_LEVEL === "info" ? "warn" : cfg.LOG_LEVEL) });
+      try {
+        const sink = new CollectingSink();
+        for (const event of eventsFromFile(file, cfg.PROPHET_CLUSTER)) {
+          const out = await invokeFunction(fn, event, { deps, sink });
+          process.stderr.write(`${event.type} ${event.id}: ${out.status}\n`);
+        }
+        process.stdout.write(`${JSON.stringify(sink.events, null, 2)}\n`);
+      } finally {
+        await deps.close();
+      }
+    });
+
+  const events = program.command("events").description("the event catalog");
+  events
+    .command("list")
+    .description("list every event type with its direction and description")
+    .option("--json", "print JSON")
+    .action((opts: { json?: boolean }) => {
+      const rows = catalog.map((d) => ({ type: d.type, version: d.version, direction: d.direction, description: d.description }));
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      const width = Math.max(...rows.map((r) => r.type.length));
+      for (const r of rows) process.stdout.write(`${r.type.padEnd(width)}  ${r.direction.padEnd(8)}  ${r.description}\n`);
+    });
+
+  const audit = program.command("audit").description("the hash-chained audit log");
+  audit
+    .command("verify")
+    .description("verify the audit log's hash chain; exits 1 if it is broken")
+    .action(async () => {
+      const cfg = config();
+      const deps = await createDeps(cfg, { log: createLogger("warn") });
+      try {
+        const result = await verifyAudit(deps.store);
+        if (result.ok) process.stdout.write(`audit log intact: ${result.rows} rows, head ${result.headHash ?? "(empty)"}\n`);
+        else {
+          process.stdout.write(`audit log BROKEN at seq ${result.firstBadSeq}: ${result.reason} (${result.rows} rows verified before it)\n`);
+          process.exitCode = 1;
+        }
+      } finally {
+        await deps.close();
+      }
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    const message = err instanceof ProphetError ? err.message : (err as Error).stack ?? String(err);
+    process.stderr.write(`prophet: ${message}\n`);
+    process.exit(err instanceof ProphetError && err.status < 500 ? 2 : 1);
+  }
+}

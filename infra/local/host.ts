@@ -1,0 +1,176 @@
+// The local host: every function in one process on one port, with the in-process bus, cron,
+// the Alertmanager webhook, CloudEvents ingress, health, metrics and a small read API.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Config } from "../../shared/config.js";
+import { ProphetError } from "../../shared/errors.js";
+import type { ProphetFunction } from "../../shared/function.js";
+import type { Clock } from "../../shared/ports/clock.js";
+import type { Logger } from "../../shared/ports/log.js";
+import { listAudit, verifyAudit } from "../../shared/store/audit.js";
+import { getIncident, listIncidents } from "../../shared/store/incidents.js";
+import { createDeps, type RuntimeDeps } from "../runtime/deps.js";
+import { errorReply, handleHttpRequest, jsonReply, type HttpReply } from "../runtime/http.js";
+import { LocalBus } from "./bus.js";
+import { startCron } from "./cron.js";
+import { createHostMetrics } from "./metrics.js";
+
+export interface HostOptions {
+  config: Config;
+  functions: readonly ProphetFunction[];
+  clock?: Clock;
+  log?: Logger;
+  /** Tests pass a fixed port of 0 to get a free one. */
+  port?: number;
+}
+
+export interface RunningHost {
+  url: string;
+  port: number;
+  bus: LocalBus;
+  deps: RuntimeDeps;
+  close(): Promise<void>;
+}
+
+const maxBodyBytes = 5 * 1024 * 1024;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > maxBodyBytes) {
+        reject(new ProphetError("bad_request", `request body larger than ${maxBodyBytes} bytes`));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, reply: HttpReply): void {
+  res.writeHead(reply.status, reply.headers);
+  res.end(reply.body);
+}
+
+export async function startHost(opts: HostOptions): Promise<RunningHost> {
+  const { config, functions } = opts;
+  const deps = await createDeps(config, {
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+  const log = deps.log;
+  const metrics = createHostMetrics();
+  const bus = new LocalBus(functions);
+  const ctx = { deps, observer: metrics.observer, leaseMs: config.PROPHET_LEASE_SECONDS * 1000 };
+  bus.attach(ctx);
+  let ready = false;
+
+  const routes: Record<string, (req: IncomingMessage, url: URL) => Promise<HttpReply>> = {
+    "GET /healthz": async () => jsonReply(200, { status: "ok" }),
+    "GET /readyz": async () => {
+      if (!ready) return jsonReply(503, { status: "starting" });
+      await deps.store.query("SELECT 1");
+      return jsonReply(200, { status: "ready", store: deps.store.kind });
+    },
+    "GET /metrics": async () => ({
+      status: 200,
+      headers: { "content-type": metrics.registry.contentType },
+      body: await metrics.registry.metrics(),
+    }),
+    "GET /api/incidents": async (_req, url) => {
+      const status = url.searchParams.get("status");
+      return jsonReply(200, {
+        items: await listIncidents(deps.store, {
+          ...(status === "firing" || status === "resolved" ? { status } : {}),
+          limit: Number(url.searchParams.get("limit") ?? 100),
+        }),
+      });
+    },
+    "GET /api/audit": async (_req, url) =>
+      jsonReply(200, { items: await listAudit(deps.store, { limit: Number(url.searchParams.get("limit") ?? 100) }) }),
+    "GET /api/audit/verify": async () => jsonReply(200, await verifyAudit(deps.store)),
+    "GET /api/functions": async () =>
+      jsonReply(200, {
+        items: functions.map((f) => ({ name: f.name, description: f.description, accepts: f.accepts, emits: f.emits, schedules: f.schedules ?? [] })),
+      }),
+  };
+
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const handle = async (): Promise<HttpReply> => {
+      const route = routes[`${req.method} ${url.pathname}`];
+      if (route) return route(req, url);
+      const incident = /^\/api\/incidents\/([^/]+)$/.exec(url.pathname);
+      if (req.method === "GET" && incident) {
+        const found = await getIncident(deps.store, decodeURIComponent(incident[1] ?? ""));
+        return found ? jsonReply(200, found) : errorReply(new ProphetError("not_found", "no such incident"));
+      }
+      if (req.method === "POST" && (url.pathname === "/" || url.pathname === "/alertmanager" || url.pathname === "/events")) {
+        const body = await readBody(req);
+        const reply = await handleHttpRequest(
+          { method: "POST", path: url.pathname, headers: req.headers, body },
+          bus.route,
+          { ...ctx, sink: bus },
+        );
+        log[reply.status < 400 ? "debug" : "warn"]({ path: url.pathname, status: reply.status }, reply.status < 400 ? "request handled" : `request rejected: ${reply.body.slice(0, 300)}`);
+        return reply;
+      }
+      return errorReply(new ProphetError("not_found", `no route for ${req.method} ${url.pathname}`));
+    };
+    handle()
+      .then((reply) => send(res, reply))
+      .catch((err) => {
+        log.error({ err: (err as Error).message }, "request failed");
+        send(res, errorReply(err));
+      });
+  });
+
+  const port = opts.port ?? config.PORT;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, config.HOST, () => resolve());
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  const url = `http://${config.HOST}:${actualPort}`;
+
+  const cron = config.PROPHET_CRON
+    ? startCron(functions, async (tick) => {
+        await bus.send([tick]).catch((err) => log.warn({ err: (err as Error).message, schedule: tick.data.schedule }, "scheduled run failed"));
+      })
+    : { stop() {} };
+  const redelivered = await bus.redeliverPending();
+  const redeliveryTimer = setInterval(() => void bus.redeliverPending(), 30_000);
+  redeliveryTimer.unref();
+  ready = true;
+
+  log.info(
+    {
+      url,
+      store: deps.store.kind === "pglite" ? `pglite (${config.PROPHET_DATA_DIR})` : "postgres",
+      functions: functions.map((f) => f.name),
+      cluster: config.PROPHET_CLUSTER,
+      redelivered,
+    },
+    `Prophet is listening on ${url} — POST Alertmanager webhooks to ${url}/alertmanager, CloudEvents to ${url}/`,
+  );
+  log.warn({}, "no Kubernetes cluster configured and the sandbox cluster is not built yet: running without a cluster");
+
+  return {
+    url,
+    port: actualPort,
+    bus,
+    deps,
+    async close() {
+      ready = false;
+      cron.stop();
+      clearInterval(redeliveryTimer);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      await deps.close();
+    },
+  };
+}

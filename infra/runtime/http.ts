@@ -1,0 +1,92 @@
+// One HTTP request → events → the functions that take them → one reply. Used by every runtime
+// adapter and the local host, so all of them answer the same statuses and bodies.
+import { eventsFromHttp, type InboundHttpRequest } from "../../shared/events/edge/http.js";
+import type { ProphetEvent } from "../../shared/events/envelope.js";
+import { ProphetError, asProphetError } from "../../shared/errors.js";
+import type { ProphetFunction } from "../../shared/function.js";
+import { invokeFunction, type InvocationContext, type InvocationObserver } from "../../shared/invocation/invoke.js";
+
+export interface HttpReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface EventResult {
+  id: string;
+  type: string;
+  subject?: string;
+  function: string;
+  status: "handled" | "redelivered" | "duplicate";
+  emitted: number;
+}
+
+export function jsonReply(status: number, body: unknown): HttpReply {
+  return { status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+}
+
+export function errorReply(err: unknown): HttpReply {
+  const e = asProphetError(err);
+  return jsonReply(e.status, e.toJSON());
+}
+
+/** Runs every event through every function `route` names; throws the most serious error. */
+export async function dispatchEvents(
+  events: ProphetEvent[],
+  route: (e: ProphetEvent) => ProphetFunction[],
+  ctx: InvocationContext,
+): Promise<EventResult[]> {
+  const results: EventResult[] = [];
+  const errors: ProphetError[] = [];
+  for (const event of events) {
+    for (const fn of route(event)) {
+      try {
+        const out = await invokeFunction(fn, event, ctx);
+        results.push({
+          id: event.id,
+          type: event.type,
+          ...(event.subject ? { subject: event.subject } : {}),
+          function: fn.name,
+          status: out.status,
+          emitted: out.emitted.length,
+        });
+      } catch (err) {
+        errors.push(asProphetError(err));
+      }
+    }
+  }
+  if (errors.length) {
+    // A retryable failure wins, so the sender redelivers; the events that did succeed are
+    // recorded and will be recognised as duplicates.
+    throw errors.find((e) => e.retryable) ?? errors[0];
+  }
+  return results;
+}
+
+export async function handleHttpRequest(
+  req: InboundHttpRequest,
+  route: (e: ProphetEvent) => ProphetFunction[],
+  ctx: InvocationContext & { observer?: InvocationObserver },
+): Promise<HttpReply> {
+  try {
+    const events = eventsFromHttp(req, { now: ctx.deps.clock.now(), cluster: ctx.deps.cluster });
+    const results = await dispatchEvents(events, route, ctx);
+    return jsonReply(200, { accepted: events.length, results });
+  } catch (err) {
+    const e = asProphetError(err);
+    if (e.status < 500 && e.code !== "in_progress") ctx.observer?.rejected?.("(edge)", "(request)", e.code);
+    return errorReply(e);
+  }
+}
+
+/** The route of a function deployed alone: it takes what it accepts and rejects the rest. */
+export function singleFunctionRoute(fn: ProphetFunction): (e: ProphetEvent) => ProphetFunction[] {
+  return (e) => {
+    if (!fn.accepts.includes(e.type)) {
+      throw new ProphetError("unsupported_type", `function ${fn.name} does not accept ${e.type}`, [
+        { path: "type", message: `accepted: ${fn.accepts.join(", ")}` },
+      ]);
+    }
+    return [fn];
+  };
+}

@@ -1,0 +1,54 @@
+// Wiring from environment variables, validated once at start-up. A bad value stops start-up with
+// a message naming the variable and what it expects; nothing else reads process.env.
+import { z } from "zod";
+import { ProphetError } from "./errors.js";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { error: "expected true or false" })
+  .transform((v) => ["true", "1", "yes"].includes(v));
+const url = (what: string) => z.url({ error: `expected a URL (${what})` });
+
+export const configSchema = z.object({
+  PORT: z.coerce.number({ error: "expected a port number" }).int().min(1).max(65535).default(8080),
+  HOST: z.string().default("127.0.0.1"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "expected a postgres:// or postgresql:// URL")
+    .optional(),
+  PROPHET_DATA_DIR: z.string().min(1).default(".prophet"),
+  PROPHET_CLUSTER: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "expected a DNS-label cluster name").default("local"),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  PROPHET_SINK: z.enum(["auto", "bus", "http", "eventbridge", "pubsub", "eventgrid", "none"]).default("auto"),
+  K_SINK: url("Knative sink").optional(),
+  EVENTBRIDGE_BUS_NAME: z.string().min(1).default("default"),
+  AWS_REGION: z.string().optional(),
+  PUBSUB_TOPIC: z.string().min(1).optional(),
+  GOOGLE_CLOUD_PROJECT: z.string().min(1).optional(),
+  EVENTGRID_TOPIC_ENDPOINT: url("Event Grid topic endpoint").optional(),
+  EVENTGRID_KEY: z.string().min(1).optional(),
+  PROPHET_CRON: bool.default(true),
+  PROPHET_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(300),
+  KUBECONFIG: z.string().optional(),
+  OPENAI_BASE_URL: url("OpenAI-compatible endpoint").optional(),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_MODEL: z.string().optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset", as shells and platform consoles produce them.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const res = configSchema.safeParse(cleaned);
+  if (res.success) return res.data;
+  const issues = res.error.issues.map((i) => {
+    const variable = String(i.path[0] ?? "(env)");
+    const shown = variable.includes("KEY") || variable === "DATABASE_URL" ? "(hidden)" : JSON.stringify(env[variable]);
+    return { path: variable, message: `${i.message}; got ${shown}` };
+  });
+  throw new ProphetError(
+    "invalid_config",
+    `invalid configuration:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join("\n")}`,
+    issues,
+  );
+}

@@ -1,0 +1,155 @@
+// The event catalog: every CloudEvent type Prophet emits or accepts, with the zod schema of its
+// `data`. A type not listed here is rejected at the edge. Each entry has a sample under events/.
+import type { z } from "zod";
+import { ProphetError, describeIssues, issuesFromZod } from "../errors.js";
+import { alertEventDataSchema } from "./schemas/alert.js";
+import { auditVerificationDataSchema } from "./schemas/audit.js";
+import {
+  apiServerRefDataSchema,
+  apiServerResourceDataSchema,
+  resourceChangedDataSchema,
+} from "./schemas/cluster.js";
+import { incidentEventDataSchema } from "./schemas/incident.js";
+import { knativePingDataSchema, scheduleTickDataSchema } from "./schemas/schedule.js";
+import type { ProphetEvent } from "./envelope.js";
+
+export interface EventDefinition<S extends z.ZodType = z.ZodType> {
+  type: string;
+  version: string;
+  description: string;
+  /** emitted: Prophet produces it; inbound: a foreign source does, and the edge translates it. */
+  direction: "emitted" | "inbound";
+  schema: S;
+}
+
+function define<S extends z.ZodType>(def: EventDefinition<S>): EventDefinition<S> {
+  return def;
+}
+
+export const AlertFiring = define({
+  type: "io.prophet.alert.firing",
+  version: "1",
+  description: "One Alertmanager alert that is firing (fanned out of a webhook; id = fingerprint-startsAt).",
+  direction: "emitted",
+  schema: alertEventDataSchema,
+});
+export const AlertResolved = define({
+  type: "io.prophet.alert.resolved",
+  version: "1",
+  description: "One Alertmanager alert that resolved (id = fingerprint-startsAt-resolved).",
+  direction: "emitted",
+  schema: alertEventDataSchema,
+});
+export const IncidentOpened = define({
+  type: "io.prophet.incident.opened",
+  version: "1",
+  description: "A new incident was recorded for a firing alert.",
+  direction: "emitted",
+  schema: incidentEventDataSchema,
+});
+export const IncidentResolved = define({
+  type: "io.prophet.incident.resolved",
+  version: "1",
+  description: "An incident's alert resolved.",
+  direction: "emitted",
+  schema: incidentEventDataSchema,
+});
+export const ScheduleTick = define({
+  type: "io.prophet.schedule.tick",
+  version: "1",
+  description: "A timer fired (PingSource, EventBridge schedule, Cloud Scheduler, Azure timer, local cron).",
+  direction: "emitted",
+  schema: scheduleTickDataSchema,
+});
+export const ResourceChanged = define({
+  type: "io.prophet.cluster.resource.changed",
+  version: "1",
+  description: "A Kubernetes object was added, updated or deleted (from ApiServerSource or a watch).",
+  direction: "emitted",
+  schema: resourceChangedDataSchema,
+});
+export const AuditVerified = define({
+  type: "io.prophet.audit.verified",
+  version: "1",
+  description: "The audit log's hash chain was verified intact.",
+  direction: "emitted",
+  schema: auditVerificationDataSchema,
+});
+export const AuditTampered = define({
+  type: "io.prophet.audit.tampered",
+  version: "1",
+  description: "The audit log's hash chain is broken: a row was changed, removed or inserted.",
+  direction: "emitted",
+  schema: auditVerificationDataSchema,
+});
+export const KnativePing = define({
+  type: "dev.knative.sources.ping",
+  version: "1",
+  description: "Knative PingSource tick; translated at the edge into io.prophet.schedule.tick.",
+  direction: "inbound",
+  schema: knativePingDataSchema,
+});
+
+const apiServerTypes = (["add", "update", "delete"] as const).flatMap((change) => [
+  define({
+    type: `dev.knative.apiserver.resource.${change}`,
+    version: "1",
+    description: `Knative ApiServerSource (Resource mode) ${change}; translated into io.prophet.cluster.resource.changed.`,
+    direction: "inbound" as const,
+    schema: apiServerResourceDataSchema,
+  }),
+  define({
+    type: `dev.knative.apiserver.ref.${change}`,
+    version: "1",
+    description: `Knative ApiServerSource (Reference mode) ${change}; translated into io.prophet.cluster.resource.changed.`,
+    direction: "inbound" as const,
+    schema: apiServerRefDataSchema,
+  }),
+]);
+
+export const catalog: readonly EventDefinition[] = [
+  AlertFiring,
+  AlertResolved,
+  IncidentOpened,
+  IncidentResolved,
+  ScheduleTick,
+  ResourceChanged,
+  AuditVerified,
+  AuditTampered,
+  KnativePing,
+  ...apiServerTypes,
+];
+
+const byType = new Map(catalog.map((d) => [d.type, d]));
+
+export function findEventDefinition(type: string): EventDefinition | undefined {
+  return byType.get(type);
+}
+
+/** Validates `data` against the catalog; returns the event with defaults applied by the schema. */
+export function validateEvent(event: ProphetEvent): ProphetEvent {
+  const def = byType.get(event.type);
+  if (!def) {
+    throw new ProphetError("unknown_type", `unknown event type "${event.type}"`, [
+      { path: "type", message: `not in the event catalog (see \`prophet events list\`)` },
+    ]);
+  }
+  const res = def.schema.safeParse(event.data);
+  if (!res.success) {
+    const issues = issuesFromZod(res.error.issues, "data");
+    throw new ProphetError(
+      "invalid_data",
+      `data of ${event.type} does not match its schema: ${describeIssues(issues)}`,
+      issues,
+    );
+  }
+  return { ...event, data: res.data };
+}
+
+/** Narrows an already validated event to the data type of a definition. */
+export function isEvent<S extends z.ZodType>(
+  event: ProphetEvent,
+  def: EventDefinition<S>,
+): event is ProphetEvent<z.infer<S>> {
+  return event.type === def.type;
+}

@@ -1,0 +1,41 @@
+// A Prophet function is a value. Runtime adapters (infra/) turn it into a Functions Framework
+// target, a Lambda handler, an Azure Functions registration or a local bus subscriber.
+import type { ProphetEvent } from "./events/envelope.js";
+import type { Clock } from "./ports/clock.js";
+import type { Logger } from "./ports/log.js";
+import type { Store } from "./ports/store.js";
+
+export interface Deps {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  /** The cluster the deployment serves when an event names none. */
+  cluster: string;
+}
+
+export interface Schedule {
+  /** Stable name; becomes io.prophet.schedule.tick data.schedule. */
+  name: string;
+  /** Five-field cron expression, UTC. */
+  cron: string;
+}
+
+export interface ProphetFunction {
+  name: string;
+  description: string;
+  accepts: readonly string[];
+  /** Timers this function wants; every runtime's scheduler delivers them as schedule.tick. */
+  schedules?: readonly Schedule[];
+  /** Types it may emit (checked in tests against what it does emit). */
+  emits: readonly string[];
+  handle(event: ProphetEvent, deps: Deps): Promise<ProphetEvent[]>;
+}
+
+export function defineFunction(fn: ProphetFunction): ProphetFunction {
+  return fn;
+}
+
+/** The CloudEvents source of everything a function emits. */
+export function functionSource(name: string): string {
+  return `/prophet/functions/${name}`;
+}
