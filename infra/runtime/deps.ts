@@ -1,11 +1,20 @@
 // Builds the ports a function needs from the configuration. Cloud adapters call this once per
 // container (cold start) and reuse it across invocations.
 import type { Config } from "../../shared/config.js";
+import { ProphetError } from "../../shared/errors.js";
 import type { Deps } from "../../shared/function.js";
 import { systemClock, type Clock } from "../../shared/ports/clock.js";
 import type { Logger } from "../../shared/ports/log.js";
 import { openStore } from "../../shared/store/open.js";
 import { createLogger } from "./logger.js";
+
+/** The platform we run on, from the variables each one sets; undefined locally. */
+export function cloudPlatform(env: Record<string, string | undefined>): string | undefined {
+  if (env.AWS_LAMBDA_FUNCTION_NAME) return "AWS Lambda";
+  if (env.FUNCTIONS_WORKER_RUNTIME) return "Azure Functions";
+  if (env.K_SERVICE) return "Knative / Cloud Run";
+  return undefined;
+}
 
 export interface RuntimeDeps extends Deps {
   close(): Promise<void>;
@@ -16,6 +25,14 @@ export async function createDeps(
   overrides: { clock?: Clock; log?: Logger } = {},
 ): Promise<RuntimeDeps> {
   const log = overrides.log ?? createLogger(cfg.LOG_LEVEL);
+  const platform = cloudPlatform(process.env);
+  if (platform && !cfg.DATABASE_URL) {
+    throw new ProphetError(
+      "invalid_config",
+      `DATABASE_URL is required on ${platform}: functions are stateless and keep their state in PostgreSQL (PGlite is the local default only)`,
+      [{ path: "DATABASE_URL", message: "required in a cloud deployment" }],
+    );
+  }
   const store = await openStore({
     ...(cfg.DATABASE_URL ? { databaseUrl: cfg.DATABASE_URL } : {}),
     dataDir: cfg.PROPHET_DATA_DIR,

@@ -23,9 +23,18 @@ export function functionRuntime(fn: ProphetFunction, opts: AdapterOptions = {}):
   const config = () => (cfg ??= loadConfig(process.env));
   const deps = opts.deps ?? lazyDeps(() => createDeps(config()));
   let sink = opts.sink;
+  // Choose the sink before the store opens, so its SDK loads in parallel with the connection.
+  const early = () => {
+    try {
+      sink ??= platformSink(config());
+    } catch {
+      /* reported by context() below */
+    }
+  };
   return {
     fn,
     async context() {
+      early();
       const d = await deps();
       sink ??= platformSink(config());
       return { deps: d, sink, leaseMs: (cfg?.PROPHET_LEASE_SECONDS ?? 300) * 1000 };

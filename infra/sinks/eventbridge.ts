@@ -14,10 +14,18 @@ export interface EventBridgeSinkOptions {
 export class EventBridgeSink implements EventSink {
   readonly name = "eventbridge";
   private client: import("@aws-sdk/client-eventbridge").EventBridgeClient | undefined;
-  constructor(private readonly opts: EventBridgeSinkOptions) {}
+  private readonly sdk: Promise<typeof import("@aws-sdk/client-eventbridge")>;
+  constructor(private readonly opts: EventBridgeSinkOptions) {
+    // Start loading the SDK now, while the cold start connects to the database, not on first send.
+    this.sdk = import("@aws-sdk/client-eventbridge");
+    this.sdk.catch(() => undefined);
+  }
 
   async send(events: ProphetEvent[]): Promise<void> {
-    const { EventBridgeClient, PutEventsCommand } = await import("@aws-sdk/client-eventbridge");
+    // A bundled CommonJS module's named exports may sit under `default` (esbuild interop).
+    const mod = await this.sdk;
+    const sdk = ("EventBridgeClient" in mod ? mod : (mod as { default: typeof mod }).default) as typeof mod;
+    const { EventBridgeClient, PutEventsCommand } = sdk;
     this.client ??= new EventBridgeClient({
       ...(this.opts.region ? { region: this.opts.region } : {}),
       ...(this.opts.endpoint ? { endpoint: this.opts.endpoint } : {}),

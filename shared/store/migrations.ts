@@ -79,6 +79,13 @@ CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
 const migrationLockId = 7_240_001;
 
 export async function migrate(store: Store): Promise<number[]> {
+  // Fast path for every cold start after the first: one read, no lock, no DDL.
+  const latest = migrations.at(-1)?.version ?? 0;
+  const current = await store
+    .query<{ v: number | null }>("SELECT max(version) AS v FROM schema_migrations")
+    .then((r) => Number(r.rows[0]?.v ?? 0))
+    .catch(() => 0);
+  if (current >= latest) return [];
   return store.transaction(async (tx: Sql) => {
     await tx.query("SELECT pg_advisory_xact_lock($1)", [migrationLockId]);
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (

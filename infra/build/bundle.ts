@@ -1,0 +1,85 @@
+// `npm run build`: one esbuild bundle per function per runtime in dist/<runtime>/<function>/.
+// Heavy SDKs stay behind dynamic imports (code-split chunks), so a function only loads what its
+// configuration uses: PGlite only without DATABASE_URL, the EventBridge client only on AWS.
+import { mkdirSync, rmSync, statSync, readdirSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { functions } from "../../functions/registry.js";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+
+export const runtimes = {
+  lambda: (fn: string) =>
+    `import { toLambdaHandler } from ${JSON.stringify(join(root, "infra/aws/lambda.ts"))};
+import { findFunction } from ${JSON.stringify(join(root, "functions/registry.ts"))};
+export const handler = toLambdaHandler(findFunction(${JSON.stringify(fn)}));`,
+  gcp: (fn: string) =>
+    `import { http } from "@google-cloud/functions-framework";
+import { toFunctionsFrameworkTarget } from ${JSON.stringify(join(root, "infra/gcp/functions-framework.ts"))};
+import { findFunction } from ${JSON.stringify(join(root, "functions/registry.ts"))};
+http(${JSON.stringify(fn)}, toFunctionsFrameworkTarget(findFunction(${JSON.stringify(fn)})));`,
+  azure: (fn: string) =>
+    `import { app } from "@azure/functions";
+import { registerAzureFunction } from ${JSON.stringify(join(root, "infra/azure/functions.ts"))};
+import { findFunction } from ${JSON.stringify(join(root, "functions/registry.ts"))};
+registerAzureFunction(app, findFunction(${JSON.stringify(fn)}));`,
+} as const;
+
+export type RuntimeName = keyof typeof runtimes;
+
+function dirSize(dir: string): number {
+  let total = 0;
+  for (const f of readdirSync(dir, { withFileTypes: true })) {
+    total += f.isDirectory() ? dirSize(join(dir, f.name)) : statSync(join(dir, f.name)).size;
+  }
+  return total;
+}
+
+export async function bundleAll(outRoot = join(root, "dist")): Promise<Array<{ runtime: string; fn: string; dir: string; bytes: number }>> {
+  rmSync(outRoot, { recursive: true, force: true });
+  const made: Array<{ runtime: string; fn: string; dir: string; bytes: number }> = [];
+  for (const [runtime, entry] of Object.entries(runtimes) as Array<[RuntimeName, (fn: string) => string]>) {
+    for (const fn of functions) {
+      const outdir = join(outRoot, runtime, fn.name);
+      mkdirSync(outdir, { recursive: true });
+      await build({
+        stdin: { contents: entry(fn.name), resolveDir: root, sourcefile: `${runtime}-${fn.name}.ts`, loader: "ts" },
+        bundle: true,
+        splitting: true,
+        format: "esm",
+        platform: "node",
+        target: "node20",
+        outdir,
+        entryNames: "index",
+        chunkNames: "chunks/[name]-[hash]",
+        minify: true,
+        sourcemap: "linked",
+        legalComments: "none",
+        // PGlite ships WASM and data files beside its JS and is only the local default: cloud
+        // deployments set DATABASE_URL. pg-native is an optional native addon of pg.
+        // On Google/Knative the Functions Framework is the container's entrypoint and must share
+        // its function registry with the bundle, so it is not bundled.
+        external: [
+          "@electric-sql/pglite",
+          "@electric-sql/pglite-pgvector",
+          "pg-native",
+          "@azure/functions-core",
+          ...(runtime === "gcp" ? ["@google-cloud/functions-framework"] : []),
+        ],
+        // @azure/functions-core is provided by the Azure Functions worker at run time.
+        // CommonJS dependencies inside an ESM bundle still call require().
+        banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+        logLevel: "warning",
+      });
+      writeFileSync(join(outdir, "package.json"), JSON.stringify({ type: "module", main: "index.js" }, null, 2));
+      made.push({ runtime, fn: fn.name, dir: relative(root, outdir), bytes: dirSize(outdir) });
+    }
+  }
+  return made;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const made = await bundleAll();
+  for (const m of made) console.log(`${m.dir.padEnd(32)} ${(m.bytes / 1024).toFixed(0).padStart(6)} KiB`);
+}
