@@ -16,7 +16,10 @@ export const configSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "expected a postgres:// or postgresql:// URL")
     .optional(),
   PROPHET_DATA_DIR: z.string().min(1).default(".prophet"),
-  PROPHET_CLUSTER: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "expected a DNS-label cluster name").default("local"),
+  PROPHET_CLUSTER: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "expected a DNS-label cluster name")
+    .default("local"),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   PROPHET_SINK: z.enum(["auto", "bus", "http", "eventbridge", "pubsub", "eventgrid", "none"]).default("auto"),
   K_SINK: url("Knative sink").optional(),
@@ -43,7 +46,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (res.success) return res.data;
   const issues = res.error.issues.map((i) => {
     const variable = String(i.path[0] ?? "(env)");
-    const shown = variable.includes("KEY") || variable === "DATABASE_URL" ? "(hidden)" : JSON.stringify(env[variable]);
+    const shown =
+      variable.includes("KEY") || variable === "DATABASE_URL" ? "(hidden)" : JSON.stringify(env[variable]);
     return { path: variable, message: `${i.message}; got ${shown}` };
   });
   throw new ProphetError(

@@ -1,7 +1,13 @@
 // alert-intake: every Alertmanager alert becomes (or updates) an incident, recorded in the audit
 // log in the same transaction; new and resolved incidents are announced for the capabilities
 // downstream (alert-diagnosis consumes io.prophet.incident.opened).
-import { AlertFiring, AlertResolved, IncidentOpened, IncidentResolved, isEvent } from "../../shared/events/catalog.js";
+import {
+  AlertFiring,
+  AlertResolved,
+  IncidentOpened,
+  IncidentResolved,
+  isEvent,
+} from "../../shared/events/catalog.js";
 import { makeEvent } from "../../shared/events/emit.js";
 import type { ProphetEvent } from "../../shared/events/envelope.js";
 import type { IncidentEventData } from "../../shared/events/schemas/incident.js";

@@ -19,7 +19,8 @@ import { scheduleTick } from "../local/cron.js";
 import { dispatchEvents, handleHttpRequest, singleFunctionRoute, type EventResult } from "../runtime/http.js";
 import { functionRuntime, type AdapterOptions } from "../runtime/single.js";
 
-type LambdaInput = APIGatewayProxyEventV2 | EventBridgeEvent<string, unknown> | SQSEvent | { schedule: string };
+type LambdaInput =
+  APIGatewayProxyEventV2 | EventBridgeEvent<string, unknown> | SQSEvent | { schedule: string };
 type LambdaOutput = APIGatewayProxyStructuredResultV2 | SQSBatchResponse | { results: EventResult[] };
 
 interface ProphetLambdaContext extends Context {
@@ -56,7 +57,8 @@ function eventFromSqsBody(body: string, now: Date): ProphetEvent {
   } catch {
     throw new ProphetError("bad_request", "SQS message body is not valid JSON");
   }
-  if (typeof parsed === "object" && parsed !== null && isEventBridge(parsed)) return eventFromEventBridge(parsed, now);
+  if (typeof parsed === "object" && parsed !== null && isEventBridge(parsed))
+    return eventFromEventBridge(parsed, now);
   return parseEnvelope(parsed, "SQS message body");
 }
 
@@ -64,12 +66,16 @@ export function toLambdaHandler(fn: ProphetFunction, opts: AdapterOptions = {}) 
   const runtime = functionRuntime(fn, opts);
   const route = singleFunctionRoute(fn);
 
-  const base = async (event: LambdaInput, context: ProphetLambdaContext): Promise<LambdaOutput> => {
-    const ctx = context.prophet;
+  const base = async (event: LambdaInput, context: Context): Promise<LambdaOutput> => {
+    const ctx = (context as ProphetLambdaContext).prophet;
     const now = ctx.deps.clock.now();
     const edge = { now, cluster: ctx.deps.cluster };
     if (isApiGatewayV2(event)) {
-      const body = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body) : "";
+      const body = event.body
+        ? event.isBase64Encoded
+          ? Buffer.from(event.body, "base64").toString("utf8")
+          : event.body
+        : "";
       const reply = await handleHttpRequest(
         { method: event.requestContext.http.method, path: event.rawPath, headers: event.headers, body },
         route,
@@ -86,7 +92,10 @@ export function toLambdaHandler(fn: ProphetFunction, opts: AdapterOptions = {}) 
         } catch (err) {
           // Invalid records fail too: after maxReceiveCount the queue's redrive policy moves them
           // to the dead-letter queue, where they are kept for a person rather than dropped.
-          ctx.deps.log.warn({ messageId: record.messageId, err: (err as Error).message }, "SQS record failed");
+          ctx.deps.log.warn(
+            { messageId: record.messageId, err: (err as Error).message },
+            "SQS record failed",
+          );
           batchItemFailures.push({ itemIdentifier: record.messageId });
         }
       }
@@ -94,14 +103,19 @@ export function toLambdaHandler(fn: ProphetFunction, opts: AdapterOptions = {}) 
     }
     let inbound: ProphetEvent;
     if (isEventBridge(event)) inbound = eventFromEventBridge(event, now);
-    else if ("schedule" in event && typeof event.schedule === "string") inbound = scheduleTick(event.schedule, now);
-    else throw new ProphetError("invalid_event", "unrecognised Lambda event: expected API Gateway v2, EventBridge, SQS or a schedule");
+    else if ("schedule" in event && typeof event.schedule === "string")
+      inbound = scheduleTick(event.schedule, now);
+    else
+      throw new ProphetError(
+        "invalid_event",
+        "unrecognised Lambda event: expected API Gateway v2, EventBridge, SQS or a schedule",
+      );
     const results = await dispatchEvents([normalizeInboundEvent(inbound, edge)], route, ctx);
     return { results };
   };
 
-  return middy<LambdaInput, LambdaOutput, Error, ProphetLambdaContext>(base).before(async (request) => {
+  return middy<LambdaInput, LambdaOutput, Error, Context>(base).before(async (request) => {
     // Ports are created once per container and reused by every invocation it serves.
-    request.context.prophet = await runtime.context();
+    (request.context as ProphetLambdaContext).prophet = await runtime.context();
   });
 }

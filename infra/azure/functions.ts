@@ -59,7 +59,10 @@ export function registerAzureFunction(app: AzureApp, fn: ProphetFunction, opts: 
       schedule: toNcrontab(s.cron),
       handler: async (_timer: Timer, _context: AzureContext): Promise<void> => {
         const ctx = await runtime.context();
-        const tick = normalizeInboundEvent(scheduleTick(s.name, ctx.deps.clock.now()), { now: ctx.deps.clock.now(), cluster: ctx.deps.cluster });
+        const tick = normalizeInboundEvent(scheduleTick(s.name, ctx.deps.clock.now()), {
+          now: ctx.deps.clock.now(),
+          cluster: ctx.deps.cluster,
+        });
         await dispatchEvents([tick], route, ctx);
       },
     });
@@ -68,7 +71,10 @@ export function registerAzureFunction(app: AzureApp, fn: ProphetFunction, opts: 
   app.eventGrid(`${fn.name}-events`, {
     handler: async (event: EventGridEvent, _context: AzureContext): Promise<void> => {
       const ctx = await runtime.context();
-      const inbound = normalizeInboundEvent(eventFromEventGrid(event), { now: ctx.deps.clock.now(), cluster: ctx.deps.cluster });
+      const inbound = normalizeInboundEvent(eventFromEventGrid(event), {
+        now: ctx.deps.clock.now(),
+        cluster: ctx.deps.cluster,
+      });
       // Throwing makes Event Grid retry, then dead-letter: nothing is dropped.
       await dispatchEvents([inbound], route, ctx);
     },

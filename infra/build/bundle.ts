@@ -36,7 +36,9 @@ function dirSize(dir: string): number {
   return total;
 }
 
-export async function bundleAll(outRoot = join(root, "dist")): Promise<Array<{ runtime: string; fn: string; dir: string; bytes: number }>> {
+export async function bundleAll(
+  outRoot = join(root, "dist"),
+): Promise<Array<{ runtime: string; fn: string; dir: string; bytes: number }>> {
   rmSync(outRoot, { recursive: true, force: true });
   const made: Array<{ runtime: string; fn: string; dir: string; bytes: number }> = [];
   for (const [runtime, entry] of Object.entries(runtimes) as Array<[RuntimeName, (fn: string) => string]>) {
@@ -44,7 +46,12 @@ export async function bundleAll(outRoot = join(root, "dist")): Promise<Array<{ r
       const outdir = join(outRoot, runtime, fn.name);
       mkdirSync(outdir, { recursive: true });
       await build({
-        stdin: { contents: entry(fn.name), resolveDir: root, sourcefile: `${runtime}-${fn.name}.ts`, loader: "ts" },
+        stdin: {
+          contents: entry(fn.name),
+          resolveDir: root,
+          sourcefile: `${runtime}-${fn.name}.ts`,
+          loader: "ts",
+        },
         bundle: true,
         splitting: true,
         format: "esm",
@@ -69,10 +76,15 @@ export async function bundleAll(outRoot = join(root, "dist")): Promise<Array<{ r
         ],
         // @azure/functions-core is provided by the Azure Functions worker at run time.
         // CommonJS dependencies inside an ESM bundle still call require().
-        banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+        banner: {
+          js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+        },
         logLevel: "warning",
       });
-      writeFileSync(join(outdir, "package.json"), JSON.stringify({ type: "module", main: "index.js" }, null, 2));
+      writeFileSync(
+        join(outdir, "package.json"),
+        JSON.stringify({ type: "module", main: "index.js" }, null, 2),
+      );
       made.push({ runtime, fn: fn.name, dir: relative(root, outdir), bytes: dirSize(outdir) });
     }
   }

@@ -14,6 +14,8 @@ import { verifyAudit } from "../../shared/store/audit.js";
 import { createDeps } from "../runtime/deps.js";
 import { createLogger } from "../runtime/logger.js";
 import { startHost } from "../local/host.js";
+import { register as registerAnomalies } from "./commands/anomalies.js";
+import { register as registerForecast } from "./commands/forecast.js";
 
 function config(): Config {
   return loadConfig(process.env);
@@ -29,15 +31,25 @@ export function eventsFromFile(path: string, cluster: string): ProphetEvent[] {
     throw new ProphetError("bad_request", `${path} is not valid JSON: ${(err as Error).message}`);
   }
   if (looksLikeAlertmanagerWebhook(body)) {
-    return eventsFromHttp({ method: "POST", path: "/alertmanager", headers: {}, body: text }, { now: new Date(), cluster });
+    return eventsFromHttp(
+      { method: "POST", path: "/alertmanager", headers: {}, body: text },
+      { now: new Date(), cluster },
+    );
   }
   const list = Array.isArray(body) ? body : [body];
-  return list.map((e, i) => parseEnvelope(e, `${path}[${i}]`)).flatMap((e) =>
-    eventsFromHttp(
-      { method: "POST", path: "/", headers: { "content-type": "application/cloudevents+json" }, body: JSON.stringify(e) },
-      { now: new Date(), cluster },
-    ),
-  );
+  return list
+    .map((e, i) => parseEnvelope(e, `${path}[${i}]`))
+    .flatMap((e) =>
+      eventsFromHttp(
+        {
+          method: "POST",
+          path: "/",
+          headers: { "content-type": "application/cloudevents+json" },
+          body: JSON.stringify(e),
+        },
+        { now: new Date(), cluster },
+      ),
+    );
 }
 
 export function buildProgram(): Command {
@@ -52,7 +64,12 @@ export function buildProgram(): Command {
     .action(async (opts: { port?: string }) => {
       const cfg = config();
       const log = createLogger(cfg.LOG_LEVEL);
-      const host = await startHost({ config: cfg, functions, log, ...(opts.port ? { port: Number(opts.port) } : {}) });
+      const host = await startHost({
+        config: cfg,
+        functions,
+        log,
+        ...(opts.port ? { port: Number(opts.port) } : {}),
+      });
       const stop = async (signal: string) => {
         log.info({ signal }, "shutting down");
         await host.close();
@@ -69,9 +86,15 @@ export function buildProgram(): Command {
     .argument("<event-file>", "a CloudEvent (structured JSON), a batch, or an Alertmanager webhook")
     .action(async (name: string, file: string) => {
       const fn = findFunction(name);
-      if (!fn) throw new ProphetError("not_found", `no function "${name}"; known: ${functions.map((f) => f.name).join(", ")}`);
+      if (!fn)
+        throw new ProphetError(
+          "not_found",
+          `no function "${name}"; known: ${functions.map((f) => f.name).join(", ")}`,
+        );
       const cfg = config();
-      const deps = await createDeps(cfg, { log: createLogger(cfg.LOG_LEVEL === "info" ? "warn" : cfg.LOG_LEVEL) });
+      const deps = await createDeps(cfg, {
+        log: createLogger(cfg.LOG_LEVEL === "info" ? "warn" : cfg.LOG_LEVEL),
+      });
       try {
         const sink = new CollectingSink();
         for (const event of eventsFromFile(file, cfg.PROPHET_CLUSTER)) {
@@ -90,13 +113,19 @@ export function buildProgram(): Command {
     .description("list every event type with its direction and description")
     .option("--json", "print JSON")
     .action((opts: { json?: boolean }) => {
-      const rows = catalog.map((d) => ({ type: d.type, version: d.version, direction: d.direction, description: d.description }));
+      const rows = catalog.map((d) => ({
+        type: d.type,
+        version: d.version,
+        direction: d.direction,
+        description: d.description,
+      }));
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
       const width = Math.max(...rows.map((r) => r.type.length));
-      for (const r of rows) process.stdout.write(`${r.type.padEnd(width)}  ${r.direction.padEnd(8)}  ${r.description}\n`);
+      for (const r of rows)
+        process.stdout.write(`${r.type.padEnd(width)}  ${r.direction.padEnd(8)}  ${r.description}\n`);
     });
 
   const audit = program.command("audit").description("the hash-chained audit log");
@@ -108,15 +137,22 @@ export function buildProgram(): Command {
       const deps = await createDeps(cfg, { log: createLogger("warn") });
       try {
         const result = await verifyAudit(deps.store);
-        if (result.ok) process.stdout.write(`audit log intact: ${result.rows} rows, head ${result.headHash ?? "(empty)"}\n`);
+        if (result.ok)
+          process.stdout.write(
+            `audit log intact: ${result.rows} rows, head ${result.headHash ?? "(empty)"}\n`,
+          );
         else {
-          process.stdout.write(`audit log BROKEN at seq ${result.firstBadSeq}: ${result.reason} (${result.rows} rows verified before it)\n`);
+          process.stdout.write(
+            `audit log BROKEN at seq ${result.firstBadSeq}: ${result.reason} (${result.rows} rows verified before it)\n`,
+          );
           process.exitCode = 1;
         }
       } finally {
         await deps.close();
       }
     });
+  registerForecast(program);
+  registerAnomalies(program);
   return program;
 }
 
@@ -124,7 +160,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
-    const message = err instanceof ProphetError ? err.message : (err as Error).stack ?? String(err);
+    const message = err instanceof ProphetError ? err.message : ((err as Error).stack ?? String(err));
     process.stderr.write(`prophet: ${message}\n`);
     process.exit(err instanceof ProphetError && err.status < 500 ? 2 : 1);
   }

@@ -13,7 +13,11 @@ export function toFunctionsFrameworkTarget(fn: ProphetFunction, opts: AdapterOpt
   const route = singleFunctionRoute(fn);
   return async (req, res) => {
     const ctx = await runtime.context();
-    const body = req.rawBody ? req.rawBody.toString("utf8") : typeof req.body === "string" ? req.body : JSON.stringify(req.body ?? "");
+    const body = req.rawBody
+      ? req.rawBody.toString("utf8")
+      : typeof req.body === "string"
+        ? req.body
+        : JSON.stringify(req.body ?? "");
     const reply = await handleHttpRequest(
       { method: req.method, path: req.path, headers: req.headers, body },
       route,
@@ -24,7 +28,10 @@ export function toFunctionsFrameworkTarget(fn: ProphetFunction, opts: AdapterOpt
 }
 
 /** Registers the target under the function's name (FUNCTION_TARGET in the container). */
-export async function registerFunctionsFramework(fn: ProphetFunction, opts: AdapterOptions = {}): Promise<void> {
+export async function registerFunctionsFramework(
+  fn: ProphetFunction,
+  opts: AdapterOptions = {},
+): Promise<void> {
   const ff = await import("@google-cloud/functions-framework");
   ff.http(fn.name, toFunctionsFrameworkTarget(fn, opts));
 }

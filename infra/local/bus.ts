@@ -47,7 +47,8 @@ export class LocalBus implements EventSink {
             lastError = err;
           }
         }
-        if (lastError) failures.push(`${fn.name} on ${event.type} ${event.id}: ${(lastError as Error).message}`);
+        if (lastError)
+          failures.push(`${fn.name} on ${event.type} ${event.id}: ${(lastError as Error).message}`);
       }
     }
     if (failures.length) throw new Error(failures.join("; "));

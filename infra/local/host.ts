@@ -90,11 +90,19 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       });
     },
     "GET /api/audit": async (_req, url) =>
-      jsonReply(200, { items: await listAudit(deps.store, { limit: Number(url.searchParams.get("limit") ?? 100) }) }),
+      jsonReply(200, {
+        items: await listAudit(deps.store, { limit: Number(url.searchParams.get("limit") ?? 100) }),
+      }),
     "GET /api/audit/verify": async () => jsonReply(200, await verifyAudit(deps.store)),
     "GET /api/functions": async () =>
       jsonReply(200, {
-        items: functions.map((f) => ({ name: f.name, description: f.description, accepts: f.accepts, emits: f.emits, schedules: f.schedules ?? [] })),
+        items: functions.map((f) => ({
+          name: f.name,
+          description: f.description,
+          accepts: f.accepts,
+          emits: f.emits,
+          schedules: f.schedules ?? [],
+        })),
       }),
   };
 
@@ -108,14 +116,20 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
         const found = await getIncident(deps.store, decodeURIComponent(incident[1] ?? ""));
         return found ? jsonReply(200, found) : errorReply(new ProphetError("not_found", "no such incident"));
       }
-      if (req.method === "POST" && (url.pathname === "/" || url.pathname === "/alertmanager" || url.pathname === "/events")) {
+      if (
+        req.method === "POST" &&
+        (url.pathname === "/" || url.pathname === "/alertmanager" || url.pathname === "/events")
+      ) {
         const body = await readBody(req);
         const reply = await handleHttpRequest(
           { method: "POST", path: url.pathname, headers: req.headers, body },
           bus.route,
           { ...ctx, sink: bus },
         );
-        log[reply.status < 400 ? "debug" : "warn"]({ path: url.pathname, status: reply.status }, reply.status < 400 ? "request handled" : `request rejected: ${reply.body.slice(0, 300)}`);
+        log[reply.status < 400 ? "debug" : "warn"](
+          { path: url.pathname, status: reply.status },
+          reply.status < 400 ? "request handled" : `request rejected: ${reply.body.slice(0, 300)}`,
+        );
         return reply;
       }
       return errorReply(new ProphetError("not_found", `no route for ${req.method} ${url.pathname}`));
@@ -138,7 +152,11 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
 
   const cron = config.PROPHET_CRON
     ? startCron(functions, async (tick) => {
-        await bus.send([tick]).catch((err) => log.warn({ err: (err as Error).message, schedule: tick.data.schedule }, "scheduled run failed"));
+        await bus
+          .send([tick])
+          .catch((err) =>
+            log.warn({ err: (err as Error).message, schedule: tick.data.schedule }, "scheduled run failed"),
+          );
       })
     : { stop() {} };
   const redelivered = await bus.redeliverPending();
@@ -156,7 +174,10 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     },
     `Prophet is listening on ${url} — POST Alertmanager webhooks to ${url}/alertmanager, CloudEvents to ${url}/`,
   );
-  log.warn({}, "no Kubernetes cluster configured and the sandbox cluster is not built yet: running without a cluster");
+  log.warn(
+    {},
+    "no Kubernetes cluster configured and the sandbox cluster is not built yet: running without a cluster",
+  );
 
   return {
     url,

@@ -10,11 +10,36 @@ export function createHostMetrics(): HostMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "prophet_process_" });
   const labels = ["function", "type"] as const;
-  const received = new Counter({ name: "prophet_events_received_total", help: "Events offered to a function", labelNames: labels, registers: [registry] });
-  const emitted = new Counter({ name: "prophet_events_emitted_total", help: "Events a function emitted and delivered", labelNames: labels, registers: [registry] });
-  const duplicate = new Counter({ name: "prophet_events_duplicate_total", help: "Redelivered events recognised and skipped", labelNames: labels, registers: [registry] });
-  const failed = new Counter({ name: "prophet_events_failed_total", help: "Handler or delivery failures", labelNames: [...labels, "code"], registers: [registry] });
-  const rejected = new Counter({ name: "prophet_events_rejected_total", help: "Inputs rejected as invalid (4xx)", labelNames: [...labels, "code"], registers: [registry] });
+  const received = new Counter({
+    name: "prophet_events_received_total",
+    help: "Events offered to a function",
+    labelNames: labels,
+    registers: [registry],
+  });
+  const emitted = new Counter({
+    name: "prophet_events_emitted_total",
+    help: "Events a function emitted and delivered",
+    labelNames: labels,
+    registers: [registry],
+  });
+  const duplicate = new Counter({
+    name: "prophet_events_duplicate_total",
+    help: "Redelivered events recognised and skipped",
+    labelNames: labels,
+    registers: [registry],
+  });
+  const failed = new Counter({
+    name: "prophet_events_failed_total",
+    help: "Handler or delivery failures",
+    labelNames: [...labels, "code"],
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: "prophet_events_rejected_total",
+    help: "Inputs rejected as invalid (4xx)",
+    labelNames: [...labels, "code"],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: "prophet_handler_duration_seconds",
     help: "Handler run time",

@@ -4,7 +4,11 @@ import { eventsFromHttp, type InboundHttpRequest } from "../../shared/events/edg
 import type { ProphetEvent } from "../../shared/events/envelope.js";
 import { ProphetError, asProphetError } from "../../shared/errors.js";
 import type { ProphetFunction } from "../../shared/function.js";
-import { invokeFunction, type InvocationContext, type InvocationObserver } from "../../shared/invocation/invoke.js";
+import {
+  invokeFunction,
+  type InvocationContext,
+  type InvocationObserver,
+} from "../../shared/invocation/invoke.js";
 
 export interface HttpReply {
   status: number;

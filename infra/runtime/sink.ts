@@ -49,7 +49,10 @@ export function platformSink(cfg: Config, env: Record<string, string | undefined
       });
     case "pubsub": {
       if (!cfg.PUBSUB_TOPIC || !cfg.GOOGLE_CLOUD_PROJECT)
-        throw new ProphetError("invalid_config", "PROPHET_SINK=pubsub needs PUBSUB_TOPIC and GOOGLE_CLOUD_PROJECT");
+        throw new ProphetError(
+          "invalid_config",
+          "PROPHET_SINK=pubsub needs PUBSUB_TOPIC and GOOGLE_CLOUD_PROJECT",
+        );
       const emulator = env.PUBSUB_EMULATOR_HOST;
       return new PubSubSink({
         project: cfg.GOOGLE_CLOUD_PROJECT,
@@ -59,7 +62,10 @@ export function platformSink(cfg: Config, env: Record<string, string | undefined
     }
     case "eventgrid":
       if (!cfg.EVENTGRID_TOPIC_ENDPOINT || !cfg.EVENTGRID_KEY)
-        throw new ProphetError("invalid_config", "PROPHET_SINK=eventgrid needs EVENTGRID_TOPIC_ENDPOINT and EVENTGRID_KEY");
+        throw new ProphetError(
+          "invalid_config",
+          "PROPHET_SINK=eventgrid needs EVENTGRID_TOPIC_ENDPOINT and EVENTGRID_KEY",
+        );
       return new EventGridSink(cfg.EVENTGRID_TOPIC_ENDPOINT, cfg.EVENTGRID_KEY);
     case "none":
     case "bus":

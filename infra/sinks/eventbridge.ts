@@ -1,6 +1,7 @@
 // AWS: PutEvents onto an EventBridge bus. Source = the CloudEvent source, DetailType = its type,
 // Detail = the whole structured CloudEvent, so rules filter on `detail-type` and the Lambda
 // adapter recovers the event unchanged. PutEvents takes at most 10 entries and may fail some.
+import type * as EventBridgeSdk from "@aws-sdk/client-eventbridge";
 import type { ProphetEvent } from "../../shared/events/envelope.js";
 import type { EventSink } from "../../shared/ports/sink.js";
 
@@ -13,8 +14,8 @@ export interface EventBridgeSinkOptions {
 
 export class EventBridgeSink implements EventSink {
   readonly name = "eventbridge";
-  private client: import("@aws-sdk/client-eventbridge").EventBridgeClient | undefined;
-  private readonly sdk: Promise<typeof import("@aws-sdk/client-eventbridge")>;
+  private client: EventBridgeSdk.EventBridgeClient | undefined;
+  private readonly sdk: Promise<typeof EventBridgeSdk>;
   constructor(private readonly opts: EventBridgeSinkOptions) {
     // Start loading the SDK now, while the cold start connects to the database, not on first send.
     this.sdk = import("@aws-sdk/client-eventbridge");

@@ -11,10 +11,14 @@ export class EventGridSink implements EventSink {
   async send(events: ProphetEvent[]): Promise<void> {
     const res = await fetch(this.endpoint, {
       method: "POST",
-      headers: { "content-type": "application/cloudevents-batch+json; charset=utf-8", "aeg-sas-key": this.key },
+      headers: {
+        "content-type": "application/cloudevents-batch+json; charset=utf-8",
+        "aeg-sas-key": this.key,
+      },
       body: JSON.stringify(events),
       signal: AbortSignal.timeout(10_000),
     });
-    if (res.status >= 300) throw new Error(`Event Grid answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+    if (res.status >= 300)
+      throw new Error(`Event Grid answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
   }
 }

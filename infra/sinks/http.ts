@@ -9,7 +9,10 @@ export function toSdkEvent(e: ProphetEvent): CloudEvent<unknown> {
 
 export class HttpSink implements EventSink {
   readonly name: string;
-  constructor(private readonly url: string, private readonly timeoutMs = 10_000) {
+  constructor(
+    private readonly url: string,
+    private readonly timeoutMs = 10_000,
+  ) {
     this.name = `http(${new URL(url).host})`;
   }
   async send(events: ProphetEvent[]): Promise<void> {
@@ -22,7 +25,9 @@ export class HttpSink implements EventSink {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       if (res.status >= 300) {
-        throw new Error(`sink answered ${res.status} for ${e.type} ${e.id}: ${(await res.text()).slice(0, 200)}`);
+        throw new Error(
+          `sink answered ${res.status} for ${e.type} ${e.id}: ${(await res.text()).slice(0, 200)}`,
+        );
       }
     }
   }

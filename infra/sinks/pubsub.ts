@@ -40,6 +40,7 @@ export class PubSubSink implements EventSink {
       }),
       signal: AbortSignal.timeout(10_000),
     });
-    if (res.status >= 300) throw new Error(`Pub/Sub answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+    if (res.status >= 300)
+      throw new Error(`Pub/Sub answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
   }
 }

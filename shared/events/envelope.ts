@@ -22,7 +22,7 @@ const extensionName = /^[a-z0-9]{1,20}$/;
 
 export const envelopeSchema = z
   .object({
-    specversion: z.literal("1.0", { error: "must be \"1.0\"" }),
+    specversion: z.literal("1.0", { error: 'must be "1.0"' }),
     id: z.string().min(1, "must be a non-empty string"),
     source: z.string().min(1, "must be a non-empty URI-reference"),
     type: z.string().min(1, "must be a non-empty string"),
@@ -43,7 +43,11 @@ export function parseEnvelope(raw: unknown, where = "event"): ProphetEvent {
   const res = envelopeSchema.safeParse(raw);
   if (!res.success) {
     const issues = issuesFromZod(res.error.issues);
-    throw new ProphetError("invalid_event", `${where} is not a valid CloudEvent: ${describeIssues(issues)}`, issues);
+    throw new ProphetError(
+      "invalid_event",
+      `${where} is not a valid CloudEvent: ${describeIssues(issues)}`,
+      issues,
+    );
   }
   const e = res.data;
   for (const key of Object.keys(e)) {

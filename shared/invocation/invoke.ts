@@ -40,7 +40,7 @@ export async function invokeFunction(
   incoming: ProphetEvent,
   ctx: InvocationContext,
 ): Promise<InvocationOutcome> {
-  const { deps, sink, observer } = ctx;
+  const { deps, observer } = ctx;
   observer?.received?.(fn.name, incoming.type);
   let event: ProphetEvent;
   try {
@@ -89,9 +89,20 @@ export async function invokeFunction(
   } catch (err) {
     // Give the event back: a redelivery must run it again, never find it "done".
     await releaseEvent(deps.store, key).catch(() => undefined);
-    const e = err instanceof ProphetError && err.code !== "invalid_data" ? err : new ProphetError("handler_failed", `${fn.name} failed on ${event.type} ${event.id}: ${(err as Error).message}`, [], { cause: err });
+    const e =
+      err instanceof ProphetError && err.code !== "invalid_data"
+        ? err
+        : new ProphetError(
+            "handler_failed",
+            `${fn.name} failed on ${event.type} ${event.id}: ${(err as Error).message}`,
+            [],
+            { cause: err },
+          );
     observer?.failed?.(fn.name, event.type, e.code);
-    deps.log.error({ fn: fn.name, id: event.id, type: event.type, err: (err as Error).message }, "handler failed");
+    deps.log.error(
+      { fn: fn.name, id: event.id, type: event.type, err: (err as Error).message },
+      "handler failed",
+    );
     throw e;
   } finally {
     observer?.duration?.(fn.name, event.type, (performance.now() - started) / 1000);

@@ -80,7 +80,9 @@ function fromDb(r: DbAuditRow): AuditRow {
 export async function appendAudit(tx: Sql, entry: AuditEntry): Promise<AuditRow> {
   await tx.query("SELECT pg_advisory_xact_lock($1)", [auditLockId]);
   if (entry.dedupeKey) {
-    const existing = await tx.query<DbAuditRow>("SELECT * FROM audit_log WHERE dedupe_key = $1", [entry.dedupeKey]);
+    const existing = await tx.query<DbAuditRow>("SELECT * FROM audit_log WHERE dedupe_key = $1", [
+      entry.dedupeKey,
+    ]);
     if (existing.rows[0]) return fromDb(existing.rows[0]);
   }
   const last = await tx.query<{ hash: string }>("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1");
@@ -92,7 +94,17 @@ export async function appendAudit(tx: Sql, entry: AuditEntry): Promise<AuditRow>
   const res = await tx.query<DbAuditRow>(
     `INSERT INTO audit_log (at, cluster, actor, action, subject, details, dedupe_key, prev_hash, hash)
      VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9) RETURNING *`,
-    [at, entry.cluster, entry.actor, entry.action, entry.subject, canonicalJson(entry.details), entry.dedupeKey ?? null, prevHash, hash],
+    [
+      at,
+      entry.cluster,
+      entry.actor,
+      entry.action,
+      entry.subject,
+      canonicalJson(entry.details),
+      entry.dedupeKey ?? null,
+      prevHash,
+      hash,
+    ],
   );
   return fromDb(res.rows[0] as DbAuditRow);
 }
@@ -125,10 +137,22 @@ export async function verifyAudit(db: Sql, pageSize = 1000): Promise<AuditVerifi
       // Identity values can skip after a rolled-back insert, so seq gaps are not checked; the
       // prev_hash link catches a deleted row.
       if (row.prevHash !== prevHash) {
-        return { ok: false, rows: count, headHash: prevHash, firstBadSeq: row.seq, reason: "prev_hash does not link to the previous row (a row was removed or inserted)" };
+        return {
+          ok: false,
+          rows: count,
+          headHash: prevHash,
+          firstBadSeq: row.seq,
+          reason: "prev_hash does not link to the previous row (a row was removed or inserted)",
+        };
       }
       if (auditHash(prevHash, row) !== row.hash) {
-        return { ok: false, rows: count, headHash: prevHash, firstBadSeq: row.seq, reason: "row content does not match its hash (the row was changed)" };
+        return {
+          ok: false,
+          rows: count,
+          headHash: prevHash,
+          firstBadSeq: row.seq,
+          reason: "row content does not match its hash (the row was changed)",
+        };
       }
       prevHash = row.hash;
       afterSeq = row.seq;
@@ -138,13 +162,19 @@ export async function verifyAudit(db: Sql, pageSize = 1000): Promise<AuditVerifi
   return { ok: true, rows: count, headHash: count ? prevHash : null, firstBadSeq: null, reason: null };
 }
 
-export async function listAudit(db: Sql, opts: { limit?: number; subject?: string } = {}): Promise<AuditRow[]> {
+export async function listAudit(
+  db: Sql,
+  opts: { limit?: number; subject?: string } = {},
+): Promise<AuditRow[]> {
   const params: unknown[] = [opts.limit ?? 100];
   let where = "";
   if (opts.subject) {
     params.push(opts.subject);
     where = "WHERE subject = $2";
   }
-  const { rows } = await db.query<DbAuditRow>(`SELECT * FROM audit_log ${where} ORDER BY seq DESC LIMIT $1`, params);
+  const { rows } = await db.query<DbAuditRow>(
+    `SELECT * FROM audit_log ${where} ORDER BY seq DESC LIMIT $1`,
+    params,
+  );
   return rows.map(fromDb);
 }

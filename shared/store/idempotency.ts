@@ -38,7 +38,12 @@ export async function claimEvent(
   );
   const row = claimed.rows[0];
   if (row) return { kind: "claimed", attempt: Number(row.attempts) };
-  const existing = await db.query<{ status: string; delivered: boolean; outputs: unknown; lease_until: Date }>(
+  const existing = await db.query<{
+    status: string;
+    delivered: boolean;
+    outputs: unknown;
+    lease_until: Date;
+  }>(
     `SELECT status, delivered, outputs, lease_until FROM processed_events
       WHERE function_name = $1 AND event_source = $2 AND event_id = $3`,
     [key.functionName, key.source, key.id],
@@ -50,7 +55,12 @@ export async function claimEvent(
   return { kind: "undelivered", outputs: (rec.outputs ?? []) as ProphetEvent[] };
 }
 
-export async function completeEvent(db: Sql, key: EventKey, outputs: ProphetEvent[], now: Date): Promise<void> {
+export async function completeEvent(
+  db: Sql,
+  key: EventKey,
+  outputs: ProphetEvent[],
+  now: Date,
+): Promise<void> {
   await db.query(
     `UPDATE processed_events SET status = 'completed', outputs = $4::jsonb, completed_at = $5, delivered = $6
       WHERE function_name = $1 AND event_source = $2 AND event_id = $3`,
@@ -80,7 +90,12 @@ export async function undeliveredOutputs(
   db: Sql,
   limit = 500,
 ): Promise<Array<{ key: EventKey; outputs: ProphetEvent[] }>> {
-  const { rows } = await db.query<{ function_name: string; event_source: string; event_id: string; outputs: unknown }>(
+  const { rows } = await db.query<{
+    function_name: string;
+    event_source: string;
+    event_id: string;
+    outputs: unknown;
+  }>(
     `SELECT function_name, event_source, event_id, outputs FROM processed_events
       WHERE status = 'completed' AND NOT delivered ORDER BY completed_at LIMIT $1`,
     [limit],

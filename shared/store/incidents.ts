@@ -71,7 +71,9 @@ export function incidentId(cluster: string, fingerprint: string, startsAt: strin
 }
 
 export function incidentSummary(alert: AlertEventData): string {
-  return alert.annotations.summary ?? alert.annotations.description ?? alert.annotations.message ?? alert.alertname;
+  return (
+    alert.annotations.summary ?? alert.annotations.description ?? alert.annotations.message ?? alert.alertname
+  );
 }
 
 export type IncidentChange = "opened" | "renotified" | "resolved" | "already_resolved";
@@ -111,7 +113,10 @@ export async function recordAlert(
         resolvedAt,
       ],
     );
-    return { incident: fromDb(res.rows[0] as DbIncident), change: alert.status === "firing" ? "opened" : "resolved" };
+    return {
+      incident: fromDb(res.rows[0] as DbIncident),
+      change: alert.status === "firing" ? "opened" : "resolved",
+    };
   }
   if (alert.status === "firing") {
     const res = await tx.query<DbIncident>(

@@ -12,14 +12,18 @@ export async function openPgliteStore(dataDir?: string): Promise<Store> {
   return {
     kind: "pglite",
     async query(text, params) {
-      const res = params?.length ? await db.query(text, params) : await db.exec(text).then((r) => r.at(-1) ?? { rows: [] });
+      const res = params?.length
+        ? await db.query(text, params)
+        : await db.exec(text).then((r) => r.at(-1) ?? { rows: [] });
       return { rows: res.rows as never[] };
     },
     async transaction(fn) {
       return db.transaction(async (tx) =>
         fn({
           query: async (text, params) => {
-            const res = params?.length ? await tx.query(text, params) : await tx.exec(text).then((r) => r.at(-1) ?? { rows: [] });
+            const res = params?.length
+              ? await tx.query(text, params)
+              : await tx.exec(text).then((r) => r.at(-1) ?? { rows: [] });
             return { rows: res.rows as never[] };
           },
         } satisfies Sql),

@@ -19,7 +19,9 @@ export async function openPostgresStore(url: string): Promise<Store> {
       try {
         await c.query("BEGIN");
         const result = await fn({
-          query: async (text, params) => ({ rows: (await c.query(text, params as unknown[] | undefined)).rows }),
+          query: async (text, params) => ({
+            rows: (await c.query(text, params as unknown[] | undefined)).rows,
+          }),
         });
         await c.query("COMMIT");
         return result;

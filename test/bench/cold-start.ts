@@ -47,7 +47,12 @@ async function main() {
     req.on("end", () => {
       const n = (JSON.parse(body) as { Entries: unknown[] }).Entries.length;
       res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
-      res.end(JSON.stringify({ Entries: Array.from({ length: n }, (_, i) => ({ EventId: `e-${i}` })), FailedEntryCount: 0 }));
+      res.end(
+        JSON.stringify({
+          Entries: Array.from({ length: n }, (_, i) => ({ EventId: `e-${i}` })),
+          FailedEntryCount: 0,
+        }),
+      );
     });
   });
   await new Promise<void>((r) => eventbridge.listen(0, "127.0.0.1", () => r()));
@@ -71,20 +76,30 @@ async function main() {
         url.pathname = `/${db}`;
         const started = performance.now();
         const line = await new Promise<string>((resolve, reject) => {
-          const child = spawn(process.execPath, ["--input-type=module", "-e", harness, join(root, "dist/lambda", c.fn, "index.js"), join(root, c.event)], {
-            env: {
-              PATH: process.env.PATH,
-              DATABASE_URL: url.toString(),
-              AWS_LAMBDA_FUNCTION_NAME: `prophet-${c.fn}`,
-              AWS_REGION: "eu-west-1",
-              AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
-              AWS_SECRET_ACCESS_KEY: "bench",
-              EVENTBRIDGE_ENDPOINT: ebUrl,
-              LOG_LEVEL: "warn",
-              AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
+          const child = spawn(
+            process.execPath,
+            [
+              "--input-type=module",
+              "-e",
+              harness,
+              join(root, "dist/lambda", c.fn, "index.js"),
+              join(root, c.event),
+            ],
+            {
+              env: {
+                PATH: process.env.PATH,
+                DATABASE_URL: url.toString(),
+                AWS_LAMBDA_FUNCTION_NAME: `prophet-${c.fn}`,
+                AWS_REGION: "eu-west-1",
+                AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
+                AWS_SECRET_ACCESS_KEY: "bench",
+                EVENTBRIDGE_ENDPOINT: ebUrl,
+                LOG_LEVEL: "warn",
+                AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
+              },
+              stdio: ["ignore", "pipe", "pipe"],
             },
-            stdio: ["ignore", "pipe", "pipe"],
-          });
+          );
           let out = "";
           let err = "";
           child.stdout.on("data", (d: Buffer) => {
@@ -100,10 +115,16 @@ async function main() {
         if (parsed.status !== 200) throw new Error(`${c.fn} answered ${parsed.status}`);
         rss.push(parsed.maxRssKiB / 1024);
       }
-      rows.push(`| ${c.fn.padEnd(14)} | lambda  | ${median(times).toFixed(0).padStart(7)} ms | ${Math.max(...times).toFixed(0).padStart(5)} ms | ${median(rss).toFixed(0).padStart(5)} MB |`);
+      rows.push(
+        `| ${c.fn.padEnd(14)} | lambda  | ${median(times).toFixed(0).padStart(7)} ms | ${Math.max(...times)
+          .toFixed(0)
+          .padStart(5)} ms | ${median(rss).toFixed(0).padStart(5)} MB |`,
+      );
     }
     await admin.end();
-    console.log(`\ncold start: spawn → first event handled (median of ${runs}); ${cpus()[0]?.model ?? "cpu"} × ${cpus().length}, Node ${process.version}`);
+    console.log(
+      `\ncold start: spawn → first event handled (median of ${runs}); ${cpus()[0]?.model ?? "cpu"} × ${cpus().length}, Node ${process.version}`,
+    );
     console.log("| function       | runtime | median     | max      | peak RSS |");
     console.log("|----------------|---------|------------|----------|----------|");
     for (const r of rows) console.log(r);

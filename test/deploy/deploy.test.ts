@@ -26,16 +26,25 @@ describe("generated deployment files", () => {
   });
 
   it("every Knative manifest validates against the Kubernetes and Knative schemas", async () => {
-    const docs = parseAllDocuments(readFileSync(join(root, "manifests/knative/prophet.yaml"), "utf8")).map((d) => d.toJS() as { apiVersion: string; kind: string });
+    const docs = parseAllDocuments(readFileSync(join(root, "manifests/knative/prophet.yaml"), "utf8")).map(
+      (d) => d.toJS() as { apiVersion: string; kind: string },
+    );
     expect(docs.length).toBeGreaterThan(5);
     for (const doc of docs) {
-      const [group, version] = doc.apiVersion.includes("/") ? doc.apiVersion.split("/") : ["", doc.apiVersion];
-      const mod = (group?.endsWith("knative.dev")
-        ? await import(`@kubernetes-models/knative/${group}/${version}/${doc.kind}`)
-        : await import(`kubernetes-models/${group || ""}${group ? "/" : ""}${version}/${doc.kind}`)) as Record<string, new (d: unknown) => { validate(): void }>;
+      const [group, version] = doc.apiVersion.includes("/")
+        ? doc.apiVersion.split("/")
+        : ["", doc.apiVersion];
+      const mod = (
+        group?.endsWith("knative.dev")
+          ? await import(`@kubernetes-models/knative/${group}/${version}/${doc.kind}`)
+          : await import(`kubernetes-models/${group || ""}${group ? "/" : ""}${version}/${doc.kind}`)
+      ) as Record<string, new (d: unknown) => { validate(): void }>;
       const Model = mod[doc.kind];
       expect(Model, `${doc.apiVersion} ${doc.kind}`).toBeDefined();
-      expect(() => new Model!(doc).validate(), `${doc.kind} ${(doc as { metadata?: { name?: string } }).metadata?.name}`).not.toThrow();
+      expect(
+        () => new Model!(doc).validate(),
+        `${doc.kind} ${(doc as { metadata?: { name?: string } }).metadata?.name}`,
+      ).not.toThrow();
     }
     const kinds = docs.map((d) => d.kind);
     expect(kinds.filter((k) => k === "Service")).toHaveLength(functions.length);
@@ -45,7 +54,12 @@ describe("generated deployment files", () => {
 
   it("a bad manifest is caught by the same validation", async () => {
     const { Service } = await import("@kubernetes-models/knative/serving.knative.dev/v1/Service");
-    expect(() => new Service({ metadata: { name: "x" }, spec: { template: { spec: { containers: "nope" } } } } as never).validate()).toThrow();
+    expect(() =>
+      new Service({
+        metadata: { name: "x" },
+        spec: { template: { spec: { containers: "nope" } } },
+      } as never).validate(),
+    ).toThrow();
   });
 });
 
@@ -59,16 +73,25 @@ describe("built bundles", () => {
     try {
       await run("npx", ["serverless", "package", "--package", out], {
         cwd: root,
-        env: { ...process.env, SLS_TELEMETRY_DISABLED: "1", SLS_NOTIFICATIONS_MODE: "off", SLS_DEPRECATION_DISABLE: "*" },
+        env: {
+          ...process.env,
+          SLS_TELEMETRY_DISABLED: "1",
+          SLS_NOTIFICATIONS_MODE: "off",
+          SLS_DEPRECATION_DISABLE: "*",
+        },
         timeout: 120_000,
       });
-      const cfn = JSON.parse(readFileSync(join(out, "cloudformation-template-update-stack.json"), "utf8")) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+      const cfn = JSON.parse(
+        readFileSync(join(out, "cloudformation-template-update-stack.json"), "utf8"),
+      ) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
       const types = Object.values(cfn.Resources).map((r) => r.Type);
       expect(types.filter((t) => t === "AWS::Lambda::Function")).toHaveLength(functions.length);
       expect(types).toContain("AWS::Events::Rule");
       expect(types).toContain("AWS::ApiGatewayV2::Route");
       for (const fn of ["alertIntake", "auditVerify"]) expect(existsSync(join(out, `${fn}.zip`))).toBe(true);
-      const rules = Object.values(cfn.Resources).filter((r) => r.Type === "AWS::Events::Rule").map((r) => JSON.stringify(r.Properties));
+      const rules = Object.values(cfn.Resources)
+        .filter((r) => r.Type === "AWS::Events::Rule")
+        .map((r) => JSON.stringify(r.Properties));
       expect(rules.some((r) => r.includes("io.prophet.alert.firing"))).toBe(true);
       expect(rules.some((r) => r.includes("cron(*/15 * * * ? *)"))).toBe(true);
     } finally {
@@ -89,7 +112,9 @@ describe("built bundles", () => {
           const entries = (JSON.parse(body) as { Entries: Array<{ DetailType: string }> }).Entries;
           put.push(...entries.map((e) => e.DetailType));
           res.writeHead(200, { "content-type": "application/x-amz-json-1.1" });
-          res.end(JSON.stringify({ Entries: entries.map((_, i) => ({ EventId: `e${i}` })), FailedEntryCount: 0 }));
+          res.end(
+            JSON.stringify({ Entries: entries.map((_, i) => ({ EventId: `e${i}` })), FailedEntryCount: 0 }),
+          );
         });
       });
       await new Promise<void>((r) => eventbridge.listen(0, "127.0.0.1", () => r()));
@@ -107,10 +132,29 @@ describe("built bundles", () => {
 const out = await handler(JSON.parse(process.argv[2]), { functionName: "t" });
 process.stdout.write(JSON.stringify(out));
 process.exit(0);`;
-      const { stdout } = await run(process.execPath, ["--input-type=module", "-e", harness, join(root, "dist/lambda/alert-intake/index.js"), sampleText("platform/aws/apigw-v2-alertmanager.json")], {
-        env: { PATH: process.env.PATH, DATABASE_URL: url, AWS_LAMBDA_FUNCTION_NAME: "prophet-dev-alertIntake", AWS_REGION: "eu-west-1", AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY: "x", EVENTBRIDGE_ENDPOINT: ebUrl, LOG_LEVEL: "silent" },
-        timeout: 30_000,
-      });
+      const { stdout } = await run(
+        process.execPath,
+        [
+          "--input-type=module",
+          "-e",
+          harness,
+          join(root, "dist/lambda/alert-intake/index.js"),
+          sampleText("platform/aws/apigw-v2-alertmanager.json"),
+        ],
+        {
+          env: {
+            PATH: process.env.PATH,
+            DATABASE_URL: url,
+            AWS_LAMBDA_FUNCTION_NAME: "prophet-dev-alertIntake",
+            AWS_REGION: "eu-west-1",
+            AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
+            AWS_SECRET_ACCESS_KEY: "x",
+            EVENTBRIDGE_ENDPOINT: ebUrl,
+            LOG_LEVEL: "silent",
+          },
+          timeout: 30_000,
+        },
+      );
       expect(JSON.parse(stdout)).toMatchObject({ statusCode: 200 });
       expect(put).toEqual(["io.prophet.incident.opened", "io.prophet.incident.opened"]);
     });
@@ -119,10 +163,14 @@ process.exit(0);`;
       const harness = `const { handler } = await import(process.argv[1]);
 try { await handler({ schedule: "audit-verify" }, {}); } catch (e) { process.stdout.write(e.message); }
 process.exit(0);`;
-      const { stdout } = await run(process.execPath, ["--input-type=module", "-e", harness, join(root, "dist/lambda/audit-verify/index.js")], {
-        env: { PATH: process.env.PATH, AWS_LAMBDA_FUNCTION_NAME: "x", LOG_LEVEL: "silent" },
-        timeout: 30_000,
-      });
+      const { stdout } = await run(
+        process.execPath,
+        ["--input-type=module", "-e", harness, join(root, "dist/lambda/audit-verify/index.js")],
+        {
+          env: { PATH: process.env.PATH, AWS_LAMBDA_FUNCTION_NAME: "x", LOG_LEVEL: "silent" },
+          timeout: 30_000,
+        },
+      );
       expect(stdout).toMatch(/DATABASE_URL is required on AWS Lambda/);
     });
 
@@ -138,24 +186,41 @@ process.exit(0);`;
         });
       });
       await new Promise<void>((r) => sink.listen(0, "127.0.0.1", () => r()));
-      const child = spawn(join(root, "node_modules/.bin/functions-framework"), ["--target=alert-intake", `--source=dist/gcp/alert-intake/index.js`, `--port=${port}`], {
-        cwd: root,
-        env: { PATH: process.env.PATH, DATABASE_URL: url, K_SERVICE: "prophet-alert-intake", K_SINK: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`, LOG_LEVEL: "silent" },
-        stdio: "ignore",
-      });
+      const child = spawn(
+        join(root, "node_modules/.bin/functions-framework"),
+        ["--target=alert-intake", `--source=dist/gcp/alert-intake/index.js`, `--port=${port}`],
+        {
+          cwd: root,
+          env: {
+            PATH: process.env.PATH,
+            DATABASE_URL: url,
+            K_SERVICE: "prophet-alert-intake",
+            K_SINK: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
+            LOG_LEVEL: "silent",
+          },
+          stdio: "ignore",
+        },
+      );
       children.push(child);
       try {
         let res: Response | undefined;
         const deadline = Date.now() + 20_000;
         while (!res) {
-          res = await fetch(`http://127.0.0.1:${port}/alertmanager`, { method: "POST", headers: { "content-type": "application/json" }, body: sampleText("alertmanager/webhook-v4-kube-pod-crashlooping.json") }).catch(() => undefined);
+          res = await fetch(`http://127.0.0.1:${port}/alertmanager`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: sampleText("alertmanager/webhook-v4-kube-pod-crashlooping.json"),
+          }).catch(() => undefined);
           if (!res) {
             if (Date.now() > deadline) throw new Error("functions-framework did not start");
             await new Promise((r) => setTimeout(r, 100));
           }
         }
         expect(res.status).toBe(200);
-        expect(await res.json()).toMatchObject({ accepted: 2, results: [{ status: "handled" }, { status: "handled" }] });
+        expect(await res.json()).toMatchObject({
+          accepted: 2,
+          results: [{ status: "handled" }, { status: "handled" }],
+        });
       } finally {
         child.kill();
         sink.close();

@@ -19,7 +19,8 @@ describe("event catalog", () => {
       expect(event.type).toBe(def.type);
       expect(() => validateEvent(event)).not.toThrow();
     }
-    for (const f of files) expect(findEventDefinition(f.replace(/\.json$/, "")), `${f} has no catalog entry`).toBeDefined();
+    for (const f of files)
+      expect(findEventDefinition(f.replace(/\.json$/, "")), `${f} has no catalog entry`).toBeDefined();
   });
 
   it("rejects data that fails its schema, naming the field", () => {
@@ -29,7 +30,13 @@ describe("event catalog", () => {
   });
 
   it("rejects an unknown type", () => {
-    const event = parseEnvelope({ specversion: "1.0", id: "1", source: "/x", type: "com.example.nope", data: {} });
+    const event = parseEnvelope({
+      specversion: "1.0",
+      id: "1",
+      source: "/x",
+      type: "com.example.nope",
+      data: {},
+    });
     expect(() => validateEvent(event)).toThrowError(/unknown event type "com.example.nope"/);
   });
 
@@ -41,15 +48,30 @@ describe("event catalog", () => {
   });
 
   it("translates ApiServerSource resource and ref events into io.prophet.cluster.resource.changed", () => {
-    const upd = normalizeInboundEvent(parseEnvelope(sample("catalog/dev.knative.apiserver.resource.update.json")), { now: new Date() });
+    const upd = normalizeInboundEvent(
+      parseEnvelope(sample("catalog/dev.knative.apiserver.resource.update.json")),
+      { now: new Date() },
+    );
     expect(upd.type).toBe("io.prophet.cluster.resource.changed");
-    expect(upd.data).toMatchObject({ change: "update", ref: { kind: "Deployment", namespace: "shop", name: "cart" } });
-    const del = normalizeInboundEvent(parseEnvelope(sample("catalog/dev.knative.apiserver.ref.delete.json")), { now: new Date() });
-    expect(del.data).toMatchObject({ change: "delete", ref: { kind: "Pod", name: "cart-7d9f8b6c5-x2kqp" }, object: null });
+    expect(upd.data).toMatchObject({
+      change: "update",
+      ref: { kind: "Deployment", namespace: "shop", name: "cart" },
+    });
+    const del = normalizeInboundEvent(
+      parseEnvelope(sample("catalog/dev.knative.apiserver.ref.delete.json")),
+      { now: new Date() },
+    );
+    expect(del.data).toMatchObject({
+      change: "delete",
+      ref: { kind: "Pod", name: "cart-7d9f8b6c5-x2kqp" },
+      object: null,
+    });
     expect(del.subject).toBe("/api/v1/namespaces/shop/pods/cart-7d9f8b6c5-x2kqp");
   });
 
   it("rejects a CloudEvent without source, naming the attribute", () => {
-    expect(() => parseEnvelope({ specversion: "1.0", id: "1", type: "io.prophet.schedule.tick" })).toThrowError(/source/);
+    expect(() =>
+      parseEnvelope({ specversion: "1.0", id: "1", type: "io.prophet.schedule.tick" }),
+    ).toThrowError(/source/);
   });
 });

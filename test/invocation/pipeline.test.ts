@@ -70,7 +70,11 @@ describe("invoking a function", () => {
         return alertIntake.handle(e, d);
       },
     });
-    const event: ProphetEvent = { ...firing(), id: "b-1", data: { ...(firing().data as object), fingerprint: "b1", startsAt: "2026-11-22T11:00:00Z" } };
+    const event: ProphetEvent = {
+      ...firing(),
+      id: "b-1",
+      data: { ...(firing().data as object), fingerprint: "b1", startsAt: "2026-11-22T11:00:00Z" },
+    };
     let down = true;
     const delivered: ProphetEvent[] = [];
     const sink: EventSink = {
@@ -93,7 +97,10 @@ describe("invoking a function", () => {
 
   it("rejects a type the function does not accept with a 400", async () => {
     const tick = parseEnvelope(sample("catalog/io.prophet.schedule.tick.json"));
-    const err = (await invokeFunction(alertIntake, tick, { deps: testDeps(store), sink: new CollectingSink() }).catch((e: unknown) => e)) as ProphetError;
+    const err = (await invokeFunction(alertIntake, tick, {
+      deps: testDeps(store),
+      sink: new CollectingSink(),
+    }).catch((e: unknown) => e)) as ProphetError;
     expect(err.status).toBe(400);
     expect(err.message).toMatch(/does not accept io.prophet.schedule.tick/);
   });
@@ -109,20 +116,31 @@ describe("invoking a function", () => {
       },
     });
     const tick = parseEnvelope(sample("catalog/io.prophet.schedule.tick.json"));
-    const err = (await invokeFunction(liar, tick, { deps: testDeps(store), sink: new CollectingSink() }).catch((e: unknown) => e)) as ProphetError;
+    const err = (await invokeFunction(liar, tick, {
+      deps: testDeps(store),
+      sink: new CollectingSink(),
+    }).catch((e: unknown) => e)) as ProphetError;
     expect(err.code).toBe("handler_failed");
     expect(err.message).toMatch(/undeclared type/);
   });
 
   it("derives emitted ids from the cause, so a re-run emits the same ids", async () => {
     const a = await alertIntake.handle(
-      { ...firing(), id: "same", data: { ...(firing().data as object), fingerprint: "c1", startsAt: "2026-11-22T12:00:00Z" } },
+      {
+        ...firing(),
+        id: "same",
+        data: { ...(firing().data as object), fingerprint: "c1", startsAt: "2026-11-22T12:00:00Z" },
+      },
       testDeps(store),
     );
     expect(a).toHaveLength(1);
     const { makeEvent } = await import("../../shared/events/emit.js");
     const { IncidentOpened } = await import("../../shared/events/catalog.js");
-    const again = makeEvent(IncidentOpened, a[0]?.data as never, { cause: { ...firing(), id: "same" }, source: "/prophet/functions/alert-intake", time: new Date() });
+    const again = makeEvent(IncidentOpened, a[0]?.data as never, {
+      cause: { ...firing(), id: "same" },
+      source: "/prophet/functions/alert-intake",
+      time: new Date(),
+    });
     expect(again.id).toBe(a[0]?.id);
   });
 });

@@ -38,10 +38,17 @@ describe("local host on embedded defaults", () => {
     const body = sampleText("alertmanager/webhook-v4-kube-pod-crashlooping.json");
     const first = await post("/alertmanager", body);
     expect(first.status).toBe(200);
-    expect(await first.json()).toMatchObject({ accepted: 2, results: [{ status: "handled" }, { status: "handled" }] });
+    expect(await first.json()).toMatchObject({
+      accepted: 2,
+      results: [{ status: "handled" }, { status: "handled" }],
+    });
     const second = await post("/alertmanager", body);
-    expect(await second.json()).toMatchObject({ results: [{ status: "duplicate" }, { status: "duplicate" }] });
-    const audit = (await (await fetch(`${host.url}/api/audit`)).json()) as { items: Array<{ action: string; subject: string }> };
+    expect(await second.json()).toMatchObject({
+      results: [{ status: "duplicate" }, { status: "duplicate" }],
+    });
+    const audit = (await (await fetch(`${host.url}/api/audit`)).json()) as {
+      items: Array<{ action: string; subject: string }>;
+    };
     expect(audit.items.map((a) => a.subject).sort()).toEqual([
       "KubePodCrashLooping shop/Pod/cart-7d9f8b6c5-x2kqp",
       "KubePodCrashLooping shop/Pod/checkout-5c9d7f4b8-m7wq2",
@@ -50,11 +57,19 @@ describe("local host on embedded defaults", () => {
   });
 
   it("closes the incident when the alert resolves", async () => {
-    const res = await post("/alertmanager", sampleText("alertmanager/webhook-v4-kube-pod-crashlooping-resolved.json"));
+    const res = await post(
+      "/alertmanager",
+      sampleText("alertmanager/webhook-v4-kube-pod-crashlooping-resolved.json"),
+    );
     expect(res.status).toBe(200);
-    const list = (await (await fetch(`${host.url}/api/incidents?status=resolved`)).json()) as { items: Array<{ id: string; fingerprint: string; resolvedAt: string }> };
+    const list = (await (await fetch(`${host.url}/api/incidents?status=resolved`)).json()) as {
+      items: Array<{ id: string; fingerprint: string; resolvedAt: string }>;
+    };
     expect(list.items).toHaveLength(1);
-    expect(list.items[0]).toMatchObject({ fingerprint: "5f3c1a9e07b2d4c8", resolvedAt: "2026-11-22T09:31:03.512Z" });
+    expect(list.items[0]).toMatchObject({
+      fingerprint: "5f3c1a9e07b2d4c8",
+      resolvedAt: "2026-11-22T09:31:03.512Z",
+    });
     const one = await fetch(`${host.url}/api/incidents/${list.items[0]?.id}`);
     expect(one.status).toBe(200);
   });
@@ -62,29 +77,49 @@ describe("local host on embedded defaults", () => {
   it("answers nonsense with a 400 and a reason, and keeps serving", async () => {
     const bad = await post("/alertmanager", '{"nonsense":');
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ error: "bad_request", message: expect.stringMatching(/not valid JSON/) });
-    const missing = await post("/", JSON.stringify({ specversion: "1.0", id: "x", type: "io.prophet.schedule.tick" }), { "content-type": "application/cloudevents+json" });
+    expect(await bad.json()).toMatchObject({
+      error: "bad_request",
+      message: expect.stringMatching(/not valid JSON/),
+    });
+    const missing = await post(
+      "/",
+      JSON.stringify({ specversion: "1.0", id: "x", type: "io.prophet.schedule.tick" }),
+      { "content-type": "application/cloudevents+json" },
+    );
     expect(missing.status).toBe(400);
-    expect((await missing.json()) as { message: string }).toMatchObject({ message: expect.stringMatching(/source/) });
-    const unknown = await post("/", JSON.stringify({ specversion: "1.0", id: "x", source: "/s", type: "com.example.nope" }), { "content-type": "application/cloudevents+json" });
+    expect((await missing.json()) as { message: string }).toMatchObject({
+      message: expect.stringMatching(/source/),
+    });
+    const unknown = await post(
+      "/",
+      JSON.stringify({ specversion: "1.0", id: "x", source: "/s", type: "com.example.nope" }),
+      { "content-type": "application/cloudevents+json" },
+    );
     expect(await unknown.json()).toMatchObject({ error: "unknown_type" });
     expect((await fetch(`${host.url}/healthz`)).status).toBe(200);
   });
 
   it("counts events in /metrics", async () => {
     const text = await (await fetch(`${host.url}/metrics`)).text();
-    expect(text).toMatch(/prophet_events_received_total\{function="alert-intake",type="io.prophet.alert.firing"\} 4/);
-    expect(text).toMatch(/prophet_events_duplicate_total\{function="alert-intake",type="io.prophet.alert.firing"\} 2/);
+    expect(text).toMatch(
+      /prophet_events_received_total\{function="alert-intake",type="io.prophet.alert.firing"\} 4/,
+    );
+    expect(text).toMatch(
+      /prophet_events_duplicate_total\{function="alert-intake",type="io.prophet.alert.firing"\} 2/,
+    );
     expect(text).toMatch(/prophet_events_rejected_total\{[^}]*code="bad_request"\} 1/);
     expect(text).toMatch(/prophet_handler_duration_seconds_bucket/);
   });
 
   it("runs scheduled functions through the bus, and only the schedule's owner", async () => {
     await host.bus.send([scheduleTick("audit-verify", clock.now())]);
-    const { rows } = await host.deps.store.query<{ outputs: Array<{ type: string; data: { ok: boolean; rows: number } }> }>(
-      "SELECT outputs FROM processed_events WHERE function_name = 'audit-verify'",
-    );
-    expect(rows[0]?.outputs[0]).toMatchObject({ type: "io.prophet.audit.verified", data: { ok: true, rows: 3 } });
+    const { rows } = await host.deps.store.query<{
+      outputs: Array<{ type: string; data: { ok: boolean; rows: number } }>;
+    }>("SELECT outputs FROM processed_events WHERE function_name = 'audit-verify'");
+    expect(rows[0]?.outputs[0]).toMatchObject({
+      type: "io.prophet.audit.verified",
+      data: { ok: true, rows: 3 },
+    });
     expect(host.bus.route(scheduleTick("someone-else", clock.now()))).toEqual([]);
   });
 

@@ -41,17 +41,29 @@ async function freshRuntime() {
 }
 
 function cartOpened(events: ProphetEvent[]): ProphetEvent | undefined {
-  return events.find((e) => e.type === "io.prophet.incident.opened" && (e.data as { fingerprint: string }).fingerprint === cartFingerprint);
+  return events.find(
+    (e) =>
+      e.type === "io.prophet.incident.opened" &&
+      (e.data as { fingerprint: string }).fingerprint === cartFingerprint,
+  );
 }
 
 async function expectOneCartIncident(store: Store) {
   const incidents = await listIncidents(store);
   const cart = incidents.filter((i) => i.fingerprint === cartFingerprint);
   expect(cart).toHaveLength(1);
-  expect(cart[0]).toMatchObject({ cluster: "prod-eu", alertname: "KubePodCrashLooping", status: "firing", namespace: "shop" });
+  expect(cart[0]).toMatchObject({
+    cluster: "prod-eu",
+    alertname: "KubePodCrashLooping",
+    status: "firing",
+    namespace: "shop",
+  });
 }
 
-const lambdaContext = { functionName: "prophet-dev-alert-intake", awsRequestId: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef" } as Context;
+const lambdaContext = {
+  functionName: "prophet-dev-alert-intake",
+  awsRequestId: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+} as Context;
 
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
@@ -63,11 +75,22 @@ describe("one function, every runtime", () => {
     const url = await freshPostgresUrl();
     if (!url) throw new Error("needs PostgreSQL");
     const config = loadConfig({ DATABASE_URL: url, PROPHET_CRON: "false", LOG_LEVEL: "silent" });
-    const host = await startHost({ config, functions: [alertIntake, auditVerify], clock: new SimulatedClock(clockStart), log: silentLogger, port: 0 });
+    const host = await startHost({
+      config,
+      functions: [alertIntake, auditVerify],
+      clock: new SimulatedClock(clockStart),
+      log: silentLogger,
+      port: 0,
+    });
     try {
-      const res = await fetch(`${host.url}/alertmanager`, { method: "POST", body: sampleText("alertmanager/webhook-v4-kube-pod-crashlooping.json") });
+      const res = await fetch(`${host.url}/alertmanager`, {
+        method: "POST",
+        body: sampleText("alertmanager/webhook-v4-kube-pod-crashlooping.json"),
+      });
       expect(res.status).toBe(200);
-      const { rows } = await host.deps.store.query<{ outputs: ProphetEvent[] }>("SELECT outputs FROM processed_events WHERE function_name = 'alert-intake'");
+      const { rows } = await host.deps.store.query<{ outputs: ProphetEvent[] }>(
+        "SELECT outputs FROM processed_events WHERE function_name = 'alert-intake'",
+      );
       opened.local = cartOpened(rows.flatMap((r) => r.outputs));
       await expectOneCartIncident(host.deps.store);
     } finally {
@@ -83,15 +106,35 @@ describe("one function, every runtime", () => {
     const server = getTestServer("alert-intake-test");
     const base = await listen(server);
     try {
-      const knative = sample<{ headers: Record<string, string>; body: unknown }>("platform/knative/broker-binary-alert-firing.json");
-      const r1 = await fetch(`${base}/`, { method: "POST", headers: knative.headers, body: JSON.stringify(knative.body) });
+      const knative = sample<{ headers: Record<string, string>; body: unknown }>(
+        "platform/knative/broker-binary-alert-firing.json",
+      );
+      const r1 = await fetch(`${base}/`, {
+        method: "POST",
+        headers: knative.headers,
+        body: JSON.stringify(knative.body),
+      });
       expect(r1.status).toBe(200);
-      const eventarc = sample<{ headers: Record<string, string>; body: unknown }>("platform/gcp/eventarc-pubsub-alert-firing.json");
-      const r2 = await fetch(`${base}/`, { method: "POST", headers: eventarc.headers, body: JSON.stringify(eventarc.body) });
+      const eventarc = sample<{ headers: Record<string, string>; body: unknown }>(
+        "platform/gcp/eventarc-pubsub-alert-firing.json",
+      );
+      const r2 = await fetch(`${base}/`, {
+        method: "POST",
+        headers: eventarc.headers,
+        body: JSON.stringify(eventarc.body),
+      });
       expect(await r2.json()).toMatchObject({ results: [{ status: "duplicate" }] });
-      const r3 = await fetch(`${base}/alertmanager`, { method: "POST", headers: { "content-type": "application/json" }, body: sampleText("alertmanager/webhook-v4-kube-pod-crashlooping.json") });
+      const r3 = await fetch(`${base}/alertmanager`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: sampleText("alertmanager/webhook-v4-kube-pod-crashlooping.json"),
+      });
       expect(await r3.json()).toMatchObject({ results: [{ status: "duplicate" }, { status: "handled" }] });
-      const bad = await fetch(`${base}/alertmanager`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"nonsense":' });
+      const bad = await fetch(`${base}/alertmanager`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"nonsense":',
+      });
       expect(bad.status).toBe(400);
       opened.functionsFramework = cartOpened(rt.sink.events);
       await expectOneCartIncident(rt.store);
@@ -103,14 +146,24 @@ describe("one function, every runtime", () => {
   it("AWS Lambda via middy: API Gateway v2, EventBridge, SQS with a partial batch failure", async () => {
     const rt = await freshRuntime();
     const handler = toLambdaHandler(alertIntake, rt.opts);
-    const api = (await handler(sample("platform/aws/apigw-v2-alertmanager.json"), lambdaContext)) as { statusCode: number; body: string };
+    const api = (await handler(sample("platform/aws/apigw-v2-alertmanager.json"), lambdaContext)) as {
+      statusCode: number;
+      body: string;
+    };
     expect(api.statusCode).toBe(200);
     expect(JSON.parse(api.body)).toMatchObject({ accepted: 2 });
     const eb = await handler(sample("platform/aws/eventbridge-alert-firing.json"), lambdaContext);
     expect(eb).toMatchObject({ results: [{ status: "duplicate" }] });
     const sqs = await handler(sample("platform/aws/sqs-batch.json"), lambdaContext);
     expect(sqs).toEqual({ batchItemFailures: [{ itemIdentifier: "2e1424d4-f796-459a-8184-9c92662be6da" }] });
-    const bad = (await handler({ ...sample<object>("platform/aws/apigw-v2-alertmanager.json"), body: '{"nonsense":', isBase64Encoded: false }, lambdaContext)) as { statusCode: number; body: string };
+    const bad = (await handler(
+      {
+        ...sample<object>("platform/aws/apigw-v2-alertmanager.json"),
+        body: '{"nonsense":',
+        isBase64Encoded: false,
+      } as never,
+      lambdaContext,
+    )) as { statusCode: number; body: string };
     expect(bad.statusCode).toBe(400);
     expect(bad.body).toMatch(/not valid JSON/);
     opened.lambda = cartOpened(rt.sink.events);
@@ -127,13 +180,26 @@ describe("one function, every runtime", () => {
     } as unknown as AzureApp;
     registerAzureFunction(app, alertIntake, rt.opts);
     expect(Object.keys(registered).sort()).toEqual(["eventGrid:alert-intake-events", "http:alert-intake"]);
-    const httpSample = sample<{ url: string; headers: Record<string, string>; body: unknown }>("platform/azure/http-alertmanager.json");
-    const request = new HttpRequest({ method: "POST", url: httpSample.url, headers: httpSample.headers, body: { string: JSON.stringify(httpSample.body) } });
+    const httpSample = sample<{ url: string; headers: Record<string, string>; body: unknown }>(
+      "platform/azure/http-alertmanager.json",
+    );
+    const request = new HttpRequest({
+      method: "POST",
+      url: httpSample.url,
+      headers: httpSample.headers,
+      body: { string: JSON.stringify(httpSample.body) },
+    });
     const ctx = new InvocationContext({ functionName: "alert-intake" });
-    const httpHandler = registered["http:alert-intake"]?.handler as (r: HttpRequest, c: InvocationContext) => Promise<{ status: number; body: string }>;
+    const httpHandler = registered["http:alert-intake"]?.handler as (
+      r: HttpRequest,
+      c: InvocationContext,
+    ) => Promise<{ status: number; body: string }>;
     const reply = await httpHandler(request, ctx);
     expect(reply.status).toBe(200);
-    const egHandler = registered["eventGrid:alert-intake-events"]?.handler as (e: unknown, c: InvocationContext) => Promise<void>;
+    const egHandler = registered["eventGrid:alert-intake-events"]?.handler as (
+      e: unknown,
+      c: InvocationContext,
+    ) => Promise<void>;
     await egHandler(sample("platform/azure/eventgrid-cloudevent-alert-firing.json"), ctx);
     opened.azure = cartOpened(rt.sink.events);
     await expectOneCartIncident(rt.store);
@@ -142,11 +208,21 @@ describe("one function, every runtime", () => {
   it("registers a timer per schedule on Azure and turns an EventBridge schedule into the same tick", async () => {
     const rt = await freshRuntime();
     const timers: string[] = [];
-    registerAzureFunction({ http() {}, eventGrid() {}, timer: (n: string, o: { schedule: string }) => timers.push(`${n} ${o.schedule}`) } as unknown as AzureApp, auditVerify, rt.opts);
+    registerAzureFunction(
+      {
+        http() {},
+        eventGrid() {},
+        timer: (n: string, o: { schedule: string }) => timers.push(`${n} ${o.schedule}`),
+      } as unknown as AzureApp,
+      auditVerify,
+      rt.opts,
+    );
     expect(timers).toEqual(["audit-verify-audit-verify 0 */15 * * * *"]);
     const handler = toLambdaHandler(auditVerify, rt.opts);
     const out = await handler(sample("platform/aws/eventbridge-scheduled.json"), lambdaContext);
-    expect(out).toMatchObject({ results: [{ id: "audit-verify@2026-11-22T10:15:00.000Z", status: "handled", emitted: 1 }] });
+    expect(out).toMatchObject({
+      results: [{ id: "audit-verify@2026-11-22T10:15:00.000Z", status: "handled", emitted: 1 }],
+    });
     expect(rt.sink.events.map((e) => e.type)).toEqual(["io.prophet.audit.verified"]);
   });
 

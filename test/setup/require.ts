@@ -4,6 +4,7 @@ import { inject } from "vitest";
 
 export function requireDatabaseUrl(): string | undefined {
   const url = inject("databaseUrl");
-  if (!url && process.env.CI === "true") throw new Error("no PostgreSQL for the integration tests under CI=true");
+  if (!url && process.env.CI === "true")
+    throw new Error("no PostgreSQL for the integration tests under CI=true");
   return url || undefined;
 }

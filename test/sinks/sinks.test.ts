@@ -24,7 +24,9 @@ interface Captured {
   body: string;
 }
 
-async function fakeServer(answer: (c: Captured) => { status: number; body: string; headers?: Record<string, string> }) {
+async function fakeServer(
+  answer: (c: Captured) => { status: number; body: string; headers?: Record<string, string> },
+) {
   const seen: Captured[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -50,7 +52,10 @@ describe("HttpSink (Knative K_SINK)", () => {
       expect(srv.seen).toHaveLength(2);
       expect(srv.seen[0]?.headers["ce-type"]).toBe("io.prophet.incident.opened");
       expect(srv.seen[0]?.headers["ce-cluster"]).toBe("prod-eu");
-      const back = HTTP.toEvent({ headers: srv.seen[0]!.headers, body: srv.seen[0]!.body }) as { id: string; data: unknown };
+      const back = HTTP.toEvent({ headers: srv.seen[0]!.headers, body: srv.seen[0]!.body }) as {
+        id: string;
+        data: unknown;
+      };
       expect(back.id).toBe(opened.id);
       expect(back.data).toEqual(opened.data);
     } finally {
@@ -77,14 +82,33 @@ describe("EventBridgeSink", () => {
     const srv = await fakeServer((c) => {
       const n = (JSON.parse(c.body) as { Entries: unknown[] }).Entries.length;
       // Recorded shape of a successful PutEvents response (AWS JSON 1.1).
-      return { status: 200, headers: { "content-type": "application/x-amz-json-1.1" }, body: JSON.stringify({ Entries: Array.from({ length: n }, (_, i) => ({ EventId: `11710aed-b79e-4468-a20b-bb3c0c3b4${String(i).padStart(3, "0")}` })), FailedEntryCount: 0 }) };
+      return {
+        status: 200,
+        headers: { "content-type": "application/x-amz-json-1.1" },
+        body: JSON.stringify({
+          Entries: Array.from({ length: n }, (_, i) => ({
+            EventId: `11710aed-b79e-4468-a20b-bb3c0c3b4${String(i).padStart(3, "0")}`,
+          })),
+          FailedEntryCount: 0,
+        }),
+      };
     });
     try {
       await new EventBridgeSink({ busName: "prophet", region: "eu-west-1", endpoint: srv.url }).send(events);
-      expect(srv.seen.map((c) => (JSON.parse(c.body) as { Entries: unknown[] }).Entries.length)).toEqual([10, 2]);
+      expect(srv.seen.map((c) => (JSON.parse(c.body) as { Entries: unknown[] }).Entries.length)).toEqual([
+        10, 2,
+      ]);
       expect(srv.seen[0]?.headers["x-amz-target"]).toBe("AWSEvents.PutEvents");
-      const entry = (JSON.parse(srv.seen[0]!.body) as { Entries: Array<{ DetailType: string; Detail: string; EventBusName: string; Source: string }> }).Entries[0]!;
-      expect(entry).toMatchObject({ DetailType: "io.prophet.schedule.tick", EventBusName: "prophet", Source: "/prophet/cron" });
+      const entry = (
+        JSON.parse(srv.seen[0]!.body) as {
+          Entries: Array<{ DetailType: string; Detail: string; EventBusName: string; Source: string }>;
+        }
+      ).Entries[0]!;
+      expect(entry).toMatchObject({
+        DetailType: "io.prophet.schedule.tick",
+        EventBusName: "prophet",
+        Source: "/prophet/cron",
+      });
       expect(parseEnvelope(JSON.parse(entry.Detail))).toEqual(events[0]);
     } finally {
       await srv.close();
@@ -95,10 +119,15 @@ describe("EventBridgeSink", () => {
     const srv = await fakeServer(() => ({
       status: 200,
       headers: { "content-type": "application/x-amz-json-1.1" },
-      body: JSON.stringify({ Entries: [{ ErrorCode: "ThrottlingException", ErrorMessage: "Rate exceeded" }], FailedEntryCount: 1 }),
+      body: JSON.stringify({
+        Entries: [{ ErrorCode: "ThrottlingException", ErrorMessage: "Rate exceeded" }],
+        FailedEntryCount: 1,
+      }),
     }));
     try {
-      await expect(new EventBridgeSink({ busName: "prophet", region: "eu-west-1", endpoint: srv.url }).send([tick])).rejects.toThrow(/ThrottlingException/);
+      await expect(
+        new EventBridgeSink({ busName: "prophet", region: "eu-west-1", endpoint: srv.url }).send([tick]),
+      ).rejects.toThrow(/ThrottlingException/);
     } finally {
       await srv.close();
     }
@@ -137,22 +166,43 @@ describe("PubSubSink against the Pub/Sub emulator", () => {
       return ctx.skip();
     }
     const port = await freePort();
-    emulator = spawn("gcloud", ["beta", "emulators", "pubsub", "start", `--host-port=127.0.0.1:${port}`, "--project=prophet-test", "--quiet"], {
-      detached: true,
-      stdio: "ignore",
-    });
+    emulator = spawn(
+      "gcloud",
+      [
+        "beta",
+        "emulators",
+        "pubsub",
+        "start",
+        `--host-port=127.0.0.1:${port}`,
+        "--project=prophet-test",
+        "--quiet",
+      ],
+      {
+        detached: true,
+        stdio: "ignore",
+      },
+    );
     const base = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const ok = await fetch(base).then((r) => r.ok, () => false);
+      const ok = await fetch(base).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (Date.now() > deadline) throw new Error("Pub/Sub emulator did not start within 60 s");
       await new Promise((r) => setTimeout(r, 250));
     }
     const put = (path: string, body: unknown) =>
-      fetch(`${base}/v1/projects/prophet-test/${path}`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      fetch(`${base}/v1/projects/prophet-test/${path}`, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     expect((await put("topics/prophet-events", {})).status).toBe(200);
-    expect((await put("subscriptions/eventarc", { topic: "projects/prophet-test/topics/prophet-events" })).status).toBe(200);
+    expect(
+      (await put("subscriptions/eventarc", { topic: "projects/prophet-test/topics/prophet-events" })).status,
+    ).toBe(200);
 
     await new PubSubSink({ project: "prophet-test", topic: "prophet-events", endpoint: base }).send([opened]);
 
@@ -164,7 +214,10 @@ describe("PubSubSink against the Pub/Sub emulator", () => {
       })
     ).json()) as { receivedMessages: Array<{ message: unknown }> };
     expect(pulled.receivedMessages).toHaveLength(1);
-    const back = unwrapPubsubMessage({ message: pulled.receivedMessages[0]?.message, subscription: "projects/prophet-test/subscriptions/eventarc" });
+    const back = unwrapPubsubMessage({
+      message: pulled.receivedMessages[0]?.message,
+      subscription: "projects/prophet-test/subscriptions/eventarc",
+    });
     expect(back).toEqual(opened);
   }, 90_000);
 });

@@ -3,15 +3,24 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Store } from "../../shared/ports/store.js";
 import { appendAudit, recordAudit, verifyAudit } from "../../shared/store/audit.js";
-import { claimEvent, completeEvent, markDelivered, releaseEvent, undeliveredOutputs } from "../../shared/store/idempotency.js";
+import {
+  claimEvent,
+  completeEvent,
+  markDelivered,
+  releaseEvent,
+  undeliveredOutputs,
+} from "../../shared/store/idempotency.js";
 import { migrate } from "../../shared/store/migrations.js";
 import { freshPgliteStore, freshPostgresStore } from "../support/stores.js";
 
 const backends: Array<[string, () => Promise<{ store: Store; cleanup(): Promise<void> } | undefined>]> = [
-  ["PostgreSQL", async () => {
-    const store = await freshPostgresStore();
-    return store && { store, cleanup: () => store.close() };
-  }],
+  [
+    "PostgreSQL",
+    async () => {
+      const store = await freshPostgresStore();
+      return store && { store, cleanup: () => store.close() };
+    },
+  ],
   ["PGlite", freshPgliteStore],
 ];
 
@@ -30,7 +39,14 @@ describe.each(backends)("store on %s", (_name, open) => {
   });
   afterAll(() => cleanup());
   const t0 = new Date("2026-11-22T10:00:00Z");
-  const entry = (i: number) => ({ at: new Date(t0.getTime() + i * 1000), cluster: "c1", actor: "function:test", action: "test.did", subject: `obj-${i}`, details: { i, nested: { b: 2, a: [1, "x"] } } });
+  const entry = (i: number) => ({
+    at: new Date(t0.getTime() + i * 1000),
+    cluster: "c1",
+    actor: "function:test",
+    action: "test.did",
+    subject: `obj-${i}`,
+    details: { i, nested: { b: 2, a: [1, "x"] } },
+  });
 
   it("applies migrations once; running them again changes nothing", async (ctx) => {
     if (!available) ctx.skip();
@@ -56,7 +72,9 @@ describe.each(backends)("store on %s", (_name, open) => {
 
   it("refuses UPDATE and DELETE on the audit log", async (ctx) => {
     if (!available) ctx.skip();
-    await expect(store.query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")).rejects.toThrow(/append-only/);
+    await expect(store.query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")).rejects.toThrow(
+      /append-only/,
+    );
     await expect(store.query("DELETE FROM audit_log WHERE seq = 2")).rejects.toThrow(/append-only/);
   });
 
@@ -81,17 +99,32 @@ describe.each(backends)("store on %s", (_name, open) => {
 
   describe("idempotency records", () => {
     const key = { functionName: "fn", source: "/src", id: "evt-1" };
-    const out = [{ specversion: "1.0" as const, id: "o1", source: "/fn", type: "io.prophet.schedule.tick", time: t0.toISOString(), datacontenttype: "application/json" as const, data: {} }];
+    const out = [
+      {
+        specversion: "1.0" as const,
+        id: "o1",
+        source: "/fn",
+        type: "io.prophet.schedule.tick",
+        time: t0.toISOString(),
+        datacontenttype: "application/json" as const,
+        data: {},
+      },
+    ];
 
     it("claims a new event, then treats a concurrent attempt as in progress", async (ctx) => {
       if (!available) ctx.skip();
       expect(await claimEvent(store, key, "t", t0, 60_000)).toEqual({ kind: "claimed", attempt: 1 });
-      expect((await claimEvent(store, key, "t", new Date(t0.getTime() + 1000), 60_000)).kind).toBe("in_progress");
+      expect((await claimEvent(store, key, "t", new Date(t0.getTime() + 1000), 60_000)).kind).toBe(
+        "in_progress",
+      );
     });
 
     it("lets a new attempt take over once the lease expired (the first attempt crashed)", async (ctx) => {
       if (!available) ctx.skip();
-      expect(await claimEvent(store, key, "t", new Date(t0.getTime() + 61_000), 60_000)).toEqual({ kind: "claimed", attempt: 2 });
+      expect(await claimEvent(store, key, "t", new Date(t0.getTime() + 61_000), 60_000)).toEqual({
+        kind: "claimed",
+        attempt: 2,
+      });
     });
 
     it("keeps outputs until delivered, then reports duplicates", async (ctx) => {
@@ -123,7 +156,9 @@ describe("audit log under concurrent writers (PostgreSQL)", () => {
       const at = new Date("2026-11-22T10:00:00Z");
       await Promise.all(
         Array.from({ length: 40 }, (_, i) =>
-          store.transaction((tx) => appendAudit(tx, { at, cluster: "c", actor: "a", action: "x", subject: `s${i}`, details: { i } })),
+          store.transaction((tx) =>
+            appendAudit(tx, { at, cluster: "c", actor: "a", action: "x", subject: `s${i}`, details: { i } }),
+          ),
         ),
       );
       expect(await verifyAudit(store)).toMatchObject({ ok: true, rows: 40 });

@@ -47,10 +47,16 @@ export async function freshPgliteStore(): Promise<{ store: Store; cleanup(): Pro
   };
 }
 
-export function testDeps(store: Store, clock = new SimulatedClock("2026-11-22T09:14:05Z")): Deps & { clock: SimulatedClock } {
+export function testDeps(
+  store: Store,
+  clock = new SimulatedClock("2026-11-22T09:14:05Z"),
+): Deps & { clock: SimulatedClock } {
   return { store, clock, log: silentLogger, cluster: "test" };
 }
 
-export function runtimeDeps(store: Store, clock = new SimulatedClock("2026-11-22T09:14:05Z")): RuntimeDeps & { clock: SimulatedClock } {
+export function runtimeDeps(
+  store: Store,
+  clock = new SimulatedClock("2026-11-22T09:14:05Z"),
+): RuntimeDeps & { clock: SimulatedClock } {
   return { ...testDeps(store, clock), close: () => store.close() };
 }

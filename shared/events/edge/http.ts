@@ -60,15 +60,15 @@ export function eventsFromHttp(req: InboundHttpRequest, opts: EdgeOptions): Prop
   const headers = lowerHeaders(req.headers);
   const isAlertmanagerPath = /\/alertmanager\/?$/.test(req.path);
   const contentType = headers["content-type"] ?? "";
-  const isCloudEvent =
-    "ce-specversion" in headers || contentType.startsWith("application/cloudevents");
+  const isCloudEvent = "ce-specversion" in headers || contentType.startsWith("application/cloudevents");
 
   if (isAlertmanagerPath || !isCloudEvent) {
     const body = parseJson(req.body, isAlertmanagerPath ? "Alertmanager webhook" : "request");
     if (isAlertmanagerPath || looksLikeAlertmanagerWebhook(body)) {
-      return fanOutAlertmanagerWebhook(body, { receivedAt: opts.now, ...(opts.cluster ? { cluster: opts.cluster } : {}) }).map(
-        (e) => normalizeInboundEvent(e, opts),
-      );
+      return fanOutAlertmanagerWebhook(body, {
+        receivedAt: opts.now,
+        ...(opts.cluster ? { cluster: opts.cluster } : {}),
+      }).map((e) => normalizeInboundEvent(e, opts));
     }
     throw new ProphetError(
       "invalid_event",

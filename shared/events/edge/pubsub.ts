@@ -35,7 +35,10 @@ export function unwrapPubsubMessage(data: unknown): ProphetEvent {
       return parseEnvelope(JSON.parse(text), "Pub/Sub message data");
     } catch (err) {
       if (err instanceof ProphetError) throw err;
-      throw new ProphetError("invalid_event", "Pub/Sub message has no ce-* attributes and its data is not JSON");
+      throw new ProphetError(
+        "invalid_event",
+        "Pub/Sub message has no ce-* attributes and its data is not JSON",
+      );
     }
   }
   let payload: unknown = undefined;
