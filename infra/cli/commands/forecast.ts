@@ -1,0 +1,196 @@
+// `prophet forecast`: forecasts every series of an M4 wide file, a long CSV, or a Prometheus range
+// query, writing point forecasts (and, with --intervals, the 80 % / 95 % bounds) in the input's layout.
+
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { z } from "zod";
+import { describeIssues, issuesFromZod, ProphetError } from "../../../shared/errors.js";
+import { forecastSeries, type SeriesForecast } from "../../../shared/forecast/engine.js";
+import { medianStep, toRegularGrid } from "../../../shared/forecast/preprocess.js";
+import {
+  formatM4Wide,
+  formatNumber,
+  parseLongCsv,
+  parseM4Wide,
+  type NamedSeries,
+} from "../../../shared/forecast/series-formats.js";
+
+const OptionsSchema = z
+  .object({
+    input: z.string().optional(),
+    format: z.enum(["m4", "long"]).default("m4"),
+    prometheus: z.url().optional(),
+    query: z.string().optional(),
+    range: z.string().default("7d"),
+    step: z.string().default("5m"),
+    horizon: z.coerce.number().int().positive(),
+    season: z.coerce.number().int().positive().optional(),
+    output: z.string(),
+    intervals: z.string().optional(),
+    counter: z.boolean().default(false),
+    effort: z.enum(["fast", "full"]).default("full"),
+  })
+  .refine((o) => (o.input ? !o.prometheus : !!o.prometheus && !!o.query), {
+    message: "give either --input <file> or --prometheus <url> with --query <promql>",
+  });
+type Options = z.infer<typeof OptionsSchema>;
+
+export function register(program: Command): void {
+  program
+    .command("forecast")
+    .description("forecast series with the ensemble engine and calibrated 80 %/95 % intervals")
+    .option("--input <file>", "training data (M4 wide CSV or long series,timestamp,value CSV)")
+    .option("--format <format>", "m4 | long", "m4")
+    .option("--prometheus <url>", "Prometheus base URL, read with /api/v1/query_range")
+    .option("--query <promql>", "PromQL expression for --prometheus")
+    .option("--range <duration>", "history to read from Prometheus, e.g. 7d", "7d")
+    .option("--step <duration>", "Prometheus query step, e.g. 5m", "5m")
+    .requiredOption("--horizon <n>", "points to forecast")
+    .option("--season <n>", "seasonal period in points (detected when omitted)")
+    .requiredOption("--output <file>", "where to write the point forecasts")
+    .option("--intervals <dir>", "also write lower80/upper80/lower95/upper95 files here")
+    .option("--counter", "the series are counters: undo resets first")
+    .option("--effort <effort>", "full (ensemble) | fast (one model)", "full")
+    .action(async (raw: unknown) => {
+      const parsed = OptionsSchema.safeParse(raw);
+      if (!parsed.success) {
+        const issues = issuesFromZod(parsed.error.issues);
+        fail(new ProphetError("bad_request", `forecast: ${describeIssues(issues)}`, issues));
+        return;
+      }
+      try {
+        await runForecast(parsed.data);
+      } catch (err) {
+        fail(err);
+      }
+    });
+}
+
+async function runForecast(o: Options): Promise<void> {
+  const series = o.prometheus ? await readPrometheus(o) : readInput(o);
+  const results = series.map((s) => ({ series: s, forecast: forecastOne(s, o) }));
+  const layout = o.prometheus ? "long" : o.format;
+  const write = (file: string, pick: (f: SeriesForecast) => number[]): void =>
+    writeFileSync(file, render(layout, results, o.horizon, pick));
+  write(o.output, (f) => f.mean);
+  if (o.intervals) {
+    mkdirSync(o.intervals, { recursive: true });
+    write(join(o.intervals, "lower80.csv"), (f) => f.lower80);
+    write(join(o.intervals, "upper80.csv"), (f) => f.upper80);
+    write(join(o.intervals, "lower95.csv"), (f) => f.lower95);
+    write(join(o.intervals, "upper95.csv"), (f) => f.upper95);
+  }
+  console.error(`forecast: ${results.length} series, horizon ${o.horizon} -> ${o.output}`);
+}
+
+function forecastOne(s: NamedSeries, o: Options): SeriesForecast {
+  const step = s.timestamps ? medianStep(s.timestamps) : 0;
+  const values = s.timestamps && step > 0 ? toRegularGrid(s.timestamps, s.values, step) : s.values;
+  return forecastSeries(values, {
+    horizon: o.horizon,
+    period: o.season,
+    stepSeconds: step > 0 ? step : undefined,
+    counter: o.counter,
+    effort: o.effort,
+  });
+}
+
+function readInput(o: Options): NamedSeries[] {
+  const text = readFileSync(o.input ?? "", "utf8");
+  const parsed = o.format === "m4" ? parseM4Wide(text) : parseLongCsv(text);
+  if (!parsed.ok) throw new ProphetError("invalid_data", `${o.input}: ${parsed.error.message}`);
+  return parsed.value;
+}
+
+function render(
+  layout: "m4" | "long",
+  results: { series: NamedSeries; forecast: SeriesForecast }[],
+  horizon: number,
+  pick: (f: SeriesForecast) => number[],
+): string {
+  if (layout === "m4")
+    return formatM4Wide(
+      results.map((r) => ({ id: r.series.id, values: pick(r.forecast) })),
+      horizon,
+    );
+  const lines = ["series,timestamp,value"];
+  for (const { series, forecast } of results) {
+    const ts = series.timestamps ?? [];
+    const step = medianStep(ts) || 1;
+    const last = ts[ts.length - 1] ?? series.values.length - 1;
+    pick(forecast).forEach((v, h) => {
+      const t = last + (h + 1) * step;
+      const stamp = ts.length ? new Date(t * 1000).toISOString() : String(t);
+      lines.push(`${csvField(series.id)},${stamp},${formatNumber(v)}`);
+    });
+  }
+  return lines.join("\n") + "\n";
+}
+
+const PrometheusResponseSchema = z.object({
+  status: z.literal("success"),
+  data: z.object({
+    resultType: z.literal("matrix"),
+    result: z.array(
+      z.object({
+        metric: z.record(z.string(), z.string()),
+        values: z.array(z.tuple([z.number(), z.string()])),
+      }),
+    ),
+  }),
+});
+
+async function readPrometheus(o: Options): Promise<NamedSeries[]> {
+  const step = durationSeconds(o.step);
+  const range = durationSeconds(o.range);
+  const end = Math.floor(Date.now() / 1000 / step) * step;
+  const url = new URL("/api/v1/query_range", o.prometheus);
+  url.search = new URLSearchParams({
+    query: o.query ?? "",
+    start: String(end - range),
+    end: String(end),
+    step: String(step),
+  }).toString();
+  const res = await fetch(url);
+  if (!res.ok) throw new ProphetError("delivery_failed", `Prometheus answered ${res.status} for ${url.href}`);
+  const parsed = PrometheusResponseSchema.safeParse(await res.json());
+  if (!parsed.success) {
+    throw new ProphetError(
+      "invalid_data",
+      `unexpected Prometheus response: ${describeIssues(issuesFromZod(parsed.error.issues))}`,
+    );
+  }
+  return parsed.data.data.result.map((r) => ({
+    id: labelsId(r.metric),
+    timestamps: r.values.map(([t]) => t),
+    values: r.values.map(([, v]) => Number(v)),
+  }));
+}
+
+/** Prometheus durations like 30s, 5m, 2h, 7d, 1w. */
+export function durationSeconds(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/.exec(s.trim());
+  if (!m) throw new ProphetError("bad_request", `"${s}" is not a duration like 5m, 2h or 7d`);
+  const unit = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[m[2] as "s" | "m" | "h" | "d" | "w"];
+  return Number(m[1]) * unit;
+}
+
+function labelsId(metric: Record<string, string>): string {
+  const name = metric.__name__ ?? "";
+  const rest = Object.entries(metric)
+    .filter(([k]) => k !== "__name__")
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(",");
+  return rest ? `${name}{${rest}}` : name || "{}";
+}
+
+function csvField(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function fail(err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`error: ${message}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,98 @@
+// The forecast engine's entry point: clean the history, find its seasonality, then forecast it with
+// the holdout-selected ensemble (median of the 7 best of 11 candidates on two 48-point holdouts;
+// a wider median measured better on the M4 sample than the best 1, 3 or 5) and calibrated intervals.
+
+import { ensembleForecast, type IntervalForecast } from "./ensemble.js";
+import { smoothingName } from "./exponential-smoothing.js";
+import { fitForecaster, forecastFrom } from "./incremental.js";
+import type { MethodContext } from "./methods.js";
+import { fillGaps, isFlat, undoCounterResets } from "./preprocess.js";
+import { autocorrelation, detectPeriodWithoutStep, detectSeasonalPeriods } from "./seasonality.js";
+
+export interface ForecastOptions {
+  horizon: number;
+  /** Seasonal period in samples; detected when omitted. */
+  period?: number;
+  /** Spacing of the samples, used to look for daily and weekly periods when `period` is omitted. */
+  stepSeconds?: number;
+  /** The series is a Prometheus counter: undo resets before forecasting. */
+  counter?: boolean;
+  effort?: "fast" | "full";
+}
+
+export interface SeriesForecast extends IntervalForecast {
+  period: number;
+  longPeriod: number;
+  members: string[];
+}
+
+export const FULL_CANDIDATES = [
+  "naive",
+  "snaive",
+  "snaive-long",
+  "naive2",
+  "ses",
+  "holt",
+  "damped",
+  "theta",
+  "ets-seasonal",
+  "ets-two-season",
+  "seasonal-median",
+] as const;
+
+export function forecastSeries(values: readonly number[], options: ForecastOptions): SeriesForecast {
+  const horizon = options.horizon;
+  const raw = options.counter ? undoCounterResets(values) : values;
+  const firstPass = fillGaps(raw);
+  const { period, longPeriod } = resolvePeriods(firstPass, options);
+  const y = period > 1 ? fillGaps(raw, period) : firstPass;
+  if (y.length === 0 || isFlat(y)) {
+    const level = new Array<number>(horizon).fill(y[y.length - 1] ?? 0);
+    return {
+      mean: level,
+      lower80: level,
+      upper80: level,
+      lower95: level,
+      upper95: level,
+      period,
+      longPeriod,
+      members: ["flat"],
+    };
+  }
+  const effort = options.effort ?? "full";
+  if (effort === "fast") {
+    const forecaster = fitForecaster(y, period, horizon);
+    if (forecaster) {
+      const fc = forecastFrom(forecaster, horizon);
+      return {
+        ...fc,
+        period,
+        longPeriod,
+        members: [forecaster.useSeasonalNaive ? "snaive" : smoothingName(forecaster.model.spec)],
+      };
+    }
+  }
+  const ctx: MethodContext = { horizon, period, longPeriod, effort };
+  const result = ensembleForecast(y, ctx, {
+    candidates: FULL_CANDIDATES,
+    top: 7,
+    origins: 2,
+  });
+  return { ...result, period, longPeriod };
+}
+
+function resolvePeriods(
+  y: readonly number[],
+  options: ForecastOptions,
+): { period: number; longPeriod: number } {
+  let period = options.period ?? 0;
+  if (!period && options.stepSeconds) {
+    const found = detectSeasonalPeriods(y, options.stepSeconds);
+    period = found[found.length - 1] ?? 1;
+  }
+  if (!period) period = detectPeriodWithoutStep(y);
+  // A week over a day: seven times the main period, kept when the history shows it.
+  const long = period * 7;
+  const longPeriod = period > 1 && y.length >= 2 * long && autocorrelation(y, long) > 0.3 ? long : 0;
+  return { period, longPeriod };
+}

@@ -1,0 +1,137 @@
+// Selection and combination on a rolling holdout: every candidate method forecasts the last
+// `origins` blocks of the history it was not fitted on; the best `top` by mean absolute scaled error
+// are refitted on the whole history and combined by their median. The combination's own holdout
+// errors, measured in units of its model-based sd, calibrate the prediction intervals.
+
+import { seasonalNaiveScale } from "./accuracy.js";
+import { forecastMethods, median, type MethodContext, type MethodForecast } from "./methods.js";
+
+export interface EnsembleOptions {
+  candidates: readonly string[];
+  top: number;
+  origins: number;
+}
+
+export interface IntervalForecast {
+  mean: number[];
+  lower80: number[];
+  upper80: number[];
+  lower95: number[];
+  upper95: number[];
+}
+
+export interface EnsembleForecast extends IntervalForecast {
+  members: string[];
+  /** Holdout error (MASE-like) of each candidate, for reports. */
+  holdoutErrors: Record<string, number>;
+}
+
+interface HoldoutRun {
+  method: string;
+  forecasts: { origin: number; forecast: MethodForecast }[];
+  error: number;
+}
+
+export function ensembleForecast(
+  y: readonly number[],
+  ctx: MethodContext,
+  options: EnsembleOptions,
+): EnsembleForecast {
+  const h = ctx.horizon;
+  const scale = seasonalNaiveScale(y, ctx.period > 1 ? ctx.period : 1) || 1;
+  const origins = usableOrigins(y.length, h, options.origins, ctx);
+  const runs: HoldoutRun[] = [];
+  for (const method of options.candidates) {
+    const fn = forecastMethods[method];
+    if (!fn) continue;
+    const forecasts: HoldoutRun["forecasts"] = [];
+    let err = 0;
+    let count = 0;
+    for (const origin of origins) {
+      const fc = fn(y.slice(0, origin), ctx);
+      if (!fc) break;
+      forecasts.push({ origin, forecast: fc });
+      for (let i = 0; i < h && origin + i < y.length; i++) {
+        err += Math.abs((y[origin + i] ?? 0) - (fc.mean[i] ?? 0));
+        count++;
+      }
+    }
+    if (forecasts.length === origins.length)
+      runs.push({ method, forecasts, error: count ? err / count / scale : 0 });
+  }
+  runs.sort((a, b) => a.error - b.error);
+  let chosen = runs.slice(0, Math.max(1, options.top));
+  if (chosen.length === 0) chosen = [{ method: "naive", forecasts: [], error: NaN }];
+  const finals = chosen
+    .map((r) => forecastMethods[r.method]?.(y, ctx))
+    .filter((f): f is MethodForecast => f !== undefined);
+  const combined = combine(finals, h);
+  // Calibration: the combination's holdout errors relative to its own predicted sd.
+  const ratios: number[] = [];
+  for (let o = 0; o < origins.length; o++) {
+    const origin = origins[o] ?? 0;
+    const members = chosen.map((r) => r.forecasts[o]?.forecast).filter((f): f is MethodForecast => !!f);
+    if (members.length === 0) continue;
+    const past = combine(members, h);
+    for (let i = 0; i < h && origin + i < y.length; i++) {
+      const sd = past.sd[i] ?? 0;
+      if (sd > 0) ratios.push(Math.abs((y[origin + i] ?? 0) - (past.mean[i] ?? 0)) / sd);
+    }
+  }
+  const intervals = calibratedIntervals(combined, ratios);
+  return {
+    ...intervals,
+    members: chosen.map((r) => r.method),
+    holdoutErrors: Object.fromEntries(runs.map((r) => [r.method, r.error])),
+  };
+}
+
+function usableOrigins(n: number, h: number, wanted: number, ctx: MethodContext): number[] {
+  const minHistory = Math.max(2 * Math.max(ctx.period, 1), 10);
+  const out: number[] = [];
+  for (let k = 1; k <= wanted; k++) {
+    const origin = n - k * h;
+    if (origin >= minHistory) out.push(origin);
+  }
+  return out;
+}
+
+function combine(members: readonly MethodForecast[], h: number): MethodForecast {
+  const mean: number[] = [];
+  const sd: number[] = [];
+  for (let i = 0; i < h; i++) {
+    mean.push(median(members.map((m) => m.mean[i] ?? 0)));
+    sd.push(median(members.map((m) => m.sd[i] ?? 0)));
+  }
+  return { mean, sd };
+}
+
+const Z80 = 1.2815515655446004;
+const Z95 = 1.959963984540054;
+
+/**
+ * Interval half-width = sd * q, where q is the empirical quantile of the holdout |error| / sd when
+ * there are enough holdout errors, shrunk towards the Gaussian quantile when there are few.
+ */
+export function calibratedIntervals(fc: MethodForecast, ratios: readonly number[]): IntervalForecast {
+  const q80 = shrunkQuantile(ratios, 0.8, Z80);
+  const q95 = shrunkQuantile(ratios, 0.95, Z95);
+  return {
+    mean: fc.mean,
+    lower80: fc.mean.map((m, i) => m - q80 * (fc.sd[i] ?? 0)),
+    upper80: fc.mean.map((m, i) => m + q80 * (fc.sd[i] ?? 0)),
+    lower95: fc.mean.map((m, i) => m - q95 * (fc.sd[i] ?? 0)),
+    upper95: fc.mean.map((m, i) => m + q95 * (fc.sd[i] ?? 0)),
+  };
+}
+
+function shrunkQuantile(ratios: readonly number[], p: number, gaussian: number): number {
+  if (ratios.length === 0) return gaussian;
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const pos = p * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const q =
+    (sorted[lo] ?? 0) + (pos - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? 0) - (sorted[lo] ?? 0));
+  const weight = ratios.length / (ratios.length + 20);
+  return weight * q + (1 - weight) * gaussian;
+}
