@@ -10,7 +10,7 @@ import { looksLikeAlertmanagerWebhook } from "../../shared/events/edge/alertmana
 import { ProphetError } from "../../shared/errors.js";
 import { invokeFunction } from "../../shared/invocation/invoke.js";
 import { CollectingSink } from "../../shared/ports/sink.js";
-import { verifyAudit } from "../../shared/store/audit.js";
+import { verifyAudit, type AuditVerification } from "../../shared/store/audit.js";
 import { createDeps } from "../runtime/deps.js";
 import { createLogger } from "../runtime/logger.js";
 import { startHost } from "../local/host.js";
@@ -132,23 +132,32 @@ export function buildProgram(): Command {
   audit
     .command("verify")
     .description("verify the audit log's hash chain; exits 1 if it is broken")
-    .action(async () => {
+    .option("--url <url>", "ask this running host (default: the local host on $HOST:$PORT, if it answers)")
+    .action(async (opts: { url?: string }) => {
       const cfg = config();
-      const deps = await createDeps(cfg, { log: createLogger("warn") });
-      try {
-        const result = await verifyAudit(deps.store);
-        if (result.ok)
-          process.stdout.write(
-            `audit log intact: ${result.rows} rows, head ${result.headHash ?? "(empty)"}\n`,
-          );
-        else {
-          process.stdout.write(
-            `audit log BROKEN at seq ${result.firstBadSeq}: ${result.reason} (${result.rows} rows verified before it)\n`,
-          );
-          process.exitCode = 1;
+      // A running local host owns the PGlite data directory; ask it rather than open the files twice.
+      const url = opts.url ?? `http://${cfg.HOST}:${cfg.PORT}`;
+      let result: AuditVerification | undefined = await fetch(`${url}/api/audit/verify`, {
+        signal: AbortSignal.timeout(2_000),
+      })
+        .then((r) => (r.ok ? (r.json() as Promise<AuditVerification>) : undefined))
+        .catch(() => undefined);
+      if (!result && opts.url) throw new ProphetError("not_found", `no Prophet host answered at ${opts.url}`);
+      if (!result) {
+        const deps = await createDeps(cfg, { log: createLogger("warn") });
+        try {
+          result = await verifyAudit(deps.store);
+        } finally {
+          await deps.close();
         }
-      } finally {
-        await deps.close();
+      }
+      if (result.ok)
+        process.stdout.write(`audit log intact: ${result.rows} rows, head ${result.headHash ?? "(empty)"}\n`);
+      else {
+        process.stdout.write(
+          `audit log BROKEN at seq ${result.firstBadSeq}: ${result.reason} (${result.rows} rows verified before it)\n`,
+        );
+        process.exitCode = 1;
       }
     });
   registerForecast(program);

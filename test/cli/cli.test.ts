@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from "vitest";
 const run = promisify(execFile);
 const root = new URL("../../", import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), "prophet-cli-"));
-const env = { ...process.env, PROPHET_DATA_DIR: dataDir, LOG_LEVEL: "silent" };
+// PORT 9 (discard) has no host listening, so `audit verify` opens the store itself.
+const env = { ...process.env, PROPHET_DATA_DIR: dataDir, LOG_LEVEL: "silent", PORT: "9" };
 const prophet = (...args: string[]) =>
   run(process.execPath, [join(root, "bin/prophet.js"), ...args], { cwd: root, env, timeout: 60_000 });
 
