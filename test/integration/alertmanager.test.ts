@@ -1,0 +1,133 @@
+// End to end with a real Alertmanager 0.25 (Debian package) on loopback: alerts posted to its API
+// are grouped and delivered by its webhook receiver to the local host, which opens and then
+// resolves the incident. Alertmanager runs on its own wall clock, so this test polls with a
+// deadline instead of advancing a simulated clock.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { functions } from "../../functions/registry.js";
+import { startHost, type RunningHost } from "../../infra/local/host.js";
+import { loadConfig } from "../../shared/config.js";
+import { silentLogger } from "../../shared/ports/log.js";
+import { listIncidents, type Incident } from "../../shared/store/incidents.js";
+import { freePort } from "../setup/postgres.js";
+import { freshPostgresUrl } from "../support/stores.js";
+
+const binary = "/usr/bin/prometheus-alertmanager";
+let am: ChildProcess | undefined;
+let host: RunningHost | undefined;
+let dir = "";
+let amUrl = "";
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+beforeAll(async () => {
+  if (!existsSync(binary)) {
+    if (process.env.CI === "true") throw new Error("prometheus-alertmanager is required under CI=true");
+    return;
+  }
+  const url = await freshPostgresUrl();
+  if (!url) throw new Error("needs PostgreSQL");
+  host = await startHost({
+    config: loadConfig({ DATABASE_URL: url, PROPHET_CRON: "false", LOG_LEVEL: "silent" }),
+    functions,
+    log: silentLogger,
+    port: 0,
+  });
+  dir = mkdtempSync(join(tmpdir(), "prophet-am-"));
+  const port = await freePort();
+  amUrl = `http://127.0.0.1:${port}`;
+  writeFileSync(
+    join(dir, "alertmanager.yml"),
+    `route:
+  receiver: prophet
+  group_by: [alertname, namespace]
+  group_wait: 0s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: prophet
+    webhook_configs:
+      - url: ${host.url}/alertmanager
+        send_resolved: true
+`,
+  );
+  am = spawn(
+    binary,
+    [
+      `--config.file=${join(dir, "alertmanager.yml")}`,
+      `--storage.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--cluster.listen-address=",
+    ],
+    { stdio: "ignore" },
+  );
+  await until("Alertmanager to be ready", async () =>
+    (await fetch(`${amUrl}/-/ready`)).ok ? true : undefined,
+  );
+}, 60_000);
+
+afterAll(async () => {
+  if (am?.pid) process.kill(am.pid, "SIGTERM");
+  await host?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("real Alertmanager → local host", () => {
+  const labels = {
+    alertname: "KubePodCrashLooping",
+    namespace: "shop",
+    pod: "cart-7d9f8b6c5-x2kqp",
+    severity: "warning",
+  };
+  const startsAt = new Date(Date.now() - 60_000).toISOString();
+
+  it("delivers a firing alert that becomes one incident with Alertmanager's fingerprint", async (ctx) => {
+    if (!host) return ctx.skip();
+    const res = await fetch(`${amUrl}/api/v2/alerts`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify([{ labels, annotations: { summary: "Pod is crash looping." }, startsAt }]),
+    });
+    expect(res.status).toBe(200);
+    const incident = await until("the incident", async () =>
+      (await listIncidents(host!.deps.store)).find((i) => i.status === "firing"),
+    );
+    const amAlerts = (await (await fetch(`${amUrl}/api/v2/alerts`)).json()) as Array<{ fingerprint: string }>;
+    expect(incident).toMatchObject<Partial<Incident>>({
+      alertname: "KubePodCrashLooping",
+      namespace: "shop",
+      subject: "KubePodCrashLooping shop/Pod/cart-7d9f8b6c5-x2kqp",
+      fingerprint: amAlerts[0]?.fingerprint,
+    });
+  });
+
+  it("delivers the resolution, which closes the same incident", async (ctx) => {
+    if (!host) return ctx.skip();
+    await fetch(`${amUrl}/api/v2/alerts`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify([{ labels, startsAt, endsAt: new Date(Date.now() - 1000).toISOString() }]),
+    });
+    const resolved = await until(
+      "the resolution",
+      async () => (await listIncidents(host!.deps.store, { status: "resolved" }))[0],
+    );
+    expect(resolved.alertname).toBe("KubePodCrashLooping");
+    expect(await listIncidents(host.deps.store)).toHaveLength(1);
+    const audit = await host.deps.store.query<{ action: string }>(
+      "SELECT action FROM audit_log ORDER BY seq",
+    );
+    expect(audit.rows.map((r) => r.action)).toEqual(["alert.firing", "alert.resolved"]);
+  });
+});
