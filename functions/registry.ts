@@ -1,9 +1,10 @@
 // Every deployable function. Adding one = a folder under functions/ and one line here.
 import type { ProphetFunction } from "../shared/function.js";
+import { alertDiagnosis } from "./alert-diagnosis/index.js";
 import { alertIntake } from "./alert-intake/index.js";
 import { auditVerify } from "./audit-verify/index.js";
 
-export const functions: readonly ProphetFunction[] = [alertIntake, auditVerify];
+export const functions: readonly ProphetFunction[] = [alertIntake, auditVerify, alertDiagnosis];
 
 export function findFunction(name: string): ProphetFunction | undefined {
   return functions.find((f) => f.name === name);

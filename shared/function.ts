@@ -2,6 +2,7 @@
 // target, a Lambda handler, an Azure Functions registration or a local bus subscriber.
 import type { ProphetEvent } from "./events/envelope.js";
 import type { Clock } from "./ports/clock.js";
+import type { ClusterPort } from "./ports/cluster.js";
 import type { Logger } from "./ports/log.js";
 import type { Store } from "./ports/store.js";
 
@@ -11,6 +12,8 @@ export interface Deps {
   log: Logger;
   /** The cluster the deployment serves when an event names none. */
   cluster: string;
+  /** The Kubernetes cluster to read; absent when none is configured (functions must cope). */
+  kube?: ClusterPort;
 }
 
 export interface Schedule {

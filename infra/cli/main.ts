@@ -15,6 +15,7 @@ import { createDeps } from "../runtime/deps.js";
 import { createLogger } from "../runtime/logger.js";
 import { startHost } from "../local/host.js";
 import { register as registerAnomalies } from "./commands/anomalies.js";
+import { register as registerDiagnose } from "./commands/diagnose.js";
 import { register as registerForecast } from "./commands/forecast.js";
 
 function config(): Config {
@@ -161,6 +162,7 @@ export function buildProgram(): Command {
       }
     });
   registerForecast(program);
+  registerDiagnose(program);
   registerAnomalies(program);
   return program;
 }

@@ -9,6 +9,7 @@ import {
   apiServerResourceDataSchema,
   resourceChangedDataSchema,
 } from "./schemas/cluster.js";
+import { diagnosisCompletedDataSchema } from "./schemas/diagnosis.js";
 import { incidentEventDataSchema } from "./schemas/incident.js";
 import { knativePingDataSchema, scheduleTickDataSchema } from "./schemas/schedule.js";
 import type { ProphetEvent } from "./envelope.js";
@@ -53,6 +54,13 @@ export const IncidentResolved = define({
   description: "An incident's alert resolved.",
   direction: "emitted",
   schema: incidentEventDataSchema,
+});
+export const DiagnosisCompleted = define({
+  type: "io.prophet.diagnosis.completed",
+  version: "1",
+  description: "An incident's target was analysed: root cause, findings with evidence, and an explanation.",
+  direction: "emitted",
+  schema: diagnosisCompletedDataSchema,
 });
 export const ScheduleTick = define({
   type: "io.prophet.schedule.tick",
@@ -112,6 +120,7 @@ export const catalog: readonly EventDefinition[] = [
   AlertResolved,
   IncidentOpened,
   IncidentResolved,
+  DiagnosisCompleted,
   ScheduleTick,
   ResourceChanged,
   AuditVerified,

@@ -73,6 +73,38 @@ CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
   FOR EACH ROW EXECUTE FUNCTION audit_log_is_append_only();
 `,
   },
+  {
+    version: 2,
+    name: "diagnoses and their findings",
+    sql: `
+CREATE TABLE diagnoses (
+  id          text PRIMARY KEY,
+  incident_id text NOT NULL,
+  cluster     text NOT NULL,
+  status      text NOT NULL CHECK (status IN ('OK', 'ProblemDetected', 'Unavailable')),
+  summary     text NOT NULL,
+  root_cause  jsonb,
+  created_at  timestamptz NOT NULL
+);
+CREATE INDEX diagnoses_incident ON diagnoses (incident_id, created_at DESC);
+
+CREATE TABLE findings (
+  diagnosis_id text NOT NULL REFERENCES diagnoses (id),
+  position     integer NOT NULL,
+  cluster      text NOT NULL,
+  kind         text NOT NULL,
+  namespace    text NOT NULL,
+  name         text NOT NULL,
+  reason       text NOT NULL,
+  message      text NOT NULL,
+  parent       text,
+  evidence     jsonb NOT NULL,
+  root_cause   boolean NOT NULL DEFAULT false,
+  PRIMARY KEY (diagnosis_id, position)
+);
+CREATE INDEX findings_object ON findings (cluster, kind, namespace, name);
+`,
+  },
 ];
 
 /** Serialises concurrent migrators (several replicas starting at once). */

@@ -128,6 +128,11 @@ describe("real Alertmanager → local host", () => {
     const audit = await host.deps.store.query<{ action: string }>(
       "SELECT action FROM audit_log ORDER BY seq",
     );
-    expect(audit.rows.map((r) => r.action)).toEqual(["alert.firing", "alert.resolved"]);
+    // alert-intake records the alert, alert-diagnosis diagnoses the opened incident, then the resolution.
+    expect(audit.rows.map((r) => r.action)).toEqual([
+      "alert.firing",
+      "diagnosis.completed",
+      "alert.resolved",
+    ]);
   });
 });

@@ -1,0 +1,160 @@
+// alert-diagnosis: an incident's alert names an object (pod, workload, node, namespace); read
+// the cluster around it, run the analyzers, keep the findings that belong to the object's owner
+// chain and neighbours, pick the root cause, explain it, store it and announce it. Without a
+// cluster port it still answers, with a diagnosis that says no cluster is configured.
+import { DiagnosisCompleted, IncidentOpened, isEvent } from "../../shared/events/catalog.js";
+import { makeEvent } from "../../shared/events/emit.js";
+import type { ProphetEvent } from "../../shared/events/envelope.js";
+import type { DiagnosisCompletedData } from "../../shared/events/schemas/diagnosis.js";
+import { defineFunction, functionSource } from "../../shared/function.js";
+import type { ClusterView } from "../../shared/diagnosis/cluster-view.js";
+import { diagnose } from "../../shared/diagnosis/diagnose.js";
+import { explain } from "../../shared/diagnosis/explain.js";
+import { inScope, scopeOf } from "../../shared/diagnosis/scope.js";
+import { recordDiagnosis } from "../../shared/diagnosis/store.js";
+import { viewFromCluster } from "../../shared/kube/snapshot.js";
+import { appendAudit } from "../../shared/store/audit.js";
+
+const name = "alert-diagnosis";
+
+type Target = DiagnosisCompletedData["target"];
+
+function unavailable(
+  incidentId: string,
+  alertname: string,
+  target: Target,
+  summary: string,
+): DiagnosisCompletedData {
+  return {
+    incidentId,
+    alertname,
+    target,
+    status: "Unavailable",
+    rootCause: null,
+    findings: [],
+    explanation: {
+      summary,
+      nextSteps: ["give alert-diagnosis a cluster (KUBECONFIG or in-cluster credentials) it can read"],
+    },
+    scope: { basis: "none", objects: 0 },
+    durationMs: 0,
+  };
+}
+
+/** The findings about the alert's object and its neighbours, with the root cause explained. */
+export function diagnoseIncident(
+  view: ClusterView,
+  incidentId: string,
+  alertname: string,
+  target: Target,
+): DiagnosisCompletedData {
+  const scope = scopeOf(view, target);
+  const findings = inScope(diagnose(view), scope);
+  const ex = explain(findings);
+  const missing = scope.missing ? `The alert names ${scope.missing}, which the cluster does not have. ` : "";
+  const summary =
+    scope.basis === "none"
+      ? `${missing}The alert names no namespace, object or node, so nothing was analysed.`
+      : `${missing}${ex.summary}`;
+  return {
+    incidentId,
+    alertname,
+    target,
+    status: findings.length > 0 ? "ProblemDetected" : "OK",
+    rootCause: ex.rootCause ?? null,
+    findings,
+    explanation: { summary, nextSteps: ex.nextSteps },
+    scope: {
+      basis: scope.basis,
+      objects: scope.objects.size,
+      ...(scope.missing ? { missing: scope.missing } : {}),
+    },
+    durationMs: 0,
+  };
+}
+const source = functionSource(name);
+
+export const alertDiagnosis = defineFunction({
+  name,
+  description:
+    "Diagnoses the Kubernetes object behind an incident's alert: root cause, findings, explanation.",
+  accepts: [IncidentOpened.type],
+  emits: [DiagnosisCompleted.type],
+  async handle(event, deps): Promise<ProphetEvent[]> {
+    if (!isEvent(event, IncidentOpened)) return [];
+    const incident = event.data;
+    const t = incident.target;
+    const cluster = event.cluster ?? deps.cluster;
+    const started = performance.now();
+    let view: ClusterView | undefined;
+    let unreadable: string | undefined;
+    if (deps.kube) {
+      try {
+        view = await viewFromCluster(deps.kube, t.namespace ? { namespace: t.namespace } : {});
+      } catch (err) {
+        // An unreachable or forbidding API still gets a diagnosis that says so, rather than
+        // retries that cannot succeed.
+        deps.log.warn({ err, cluster }, "cluster read failed");
+        unreadable = (err as Error).message;
+      }
+    }
+    const data = view
+      ? diagnoseIncident(view, incident.incidentId, incident.alertname, t)
+      : unavailable(
+          incident.incidentId,
+          incident.alertname,
+          t,
+          unreadable
+            ? `The Kubernetes API of ${cluster} could not be read (${unreadable}), so the objects behind ${incident.alertname} were not analysed.`
+            : `No Kubernetes cluster is configured for ${cluster}, so the objects behind ${incident.alertname} were not analysed.`,
+        );
+    data.durationMs = Math.round((performance.now() - started) * 100) / 100;
+    const now = deps.clock.now();
+    const out = makeEvent(DiagnosisCompleted, data, {
+      cause: event,
+      source,
+      subject: event.subject ?? incident.alertname,
+      time: now,
+    });
+    await deps.store.transaction(async (tx) => {
+      await recordDiagnosis(tx, {
+        id: out.id,
+        incidentId: incident.incidentId,
+        cluster,
+        status: data.status,
+        summary: data.explanation.summary,
+        rootCause: data.rootCause,
+        findings: data.findings,
+        at: now,
+      });
+      await appendAudit(tx, {
+        at: now,
+        cluster,
+        actor: `function:${name}`,
+        action: "diagnosis.completed",
+        subject: out.subject ?? incident.alertname,
+        details: {
+          eventId: event.id,
+          incidentId: incident.incidentId,
+          diagnosisId: out.id,
+          status: data.status,
+          findings: data.findings.length,
+          rootCause: data.rootCause
+            ? {
+                kind: data.rootCause.kind,
+                namespace: data.rootCause.namespace,
+                name: data.rootCause.name,
+                reason: data.rootCause.reason,
+              }
+            : null,
+        },
+        dedupeKey: `${name}:${event.source}:${event.id}`,
+      });
+    });
+    deps.log.info(
+      { incident: incident.incidentId, status: data.status, findings: data.findings.length, cluster },
+      `diagnosis ${data.status}`,
+    );
+    return [out];
+  },
+});

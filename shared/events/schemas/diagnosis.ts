@@ -1,0 +1,24 @@
+import { z } from "zod";
+import { findingSchema } from "../../diagnosis/finding.js";
+import { alertTargetSchema } from "./alert.js";
+
+/** data of io.prophet.diagnosis.completed */
+export const diagnosisCompletedDataSchema = z.object({
+  incidentId: z.string().min(1),
+  alertname: z.string().min(1),
+  target: alertTargetSchema,
+  /** OK: nothing wrong found; ProblemDetected: findings; Unavailable: no cluster to read. */
+  status: z.enum(["OK", "ProblemDetected", "Unavailable"]),
+  /** The finding most likely to cause the others; null when there are none. */
+  rootCause: findingSchema.nullable(),
+  findings: z.array(findingSchema),
+  explanation: z.object({ summary: z.string().min(1), nextSteps: z.array(z.string()) }),
+  /** How the objects to analyse were chosen, and how many there were. */
+  scope: z.object({
+    basis: z.enum(["object", "node", "namespace", "none"]),
+    objects: z.number().int().nonnegative(),
+    missing: z.string().optional(),
+  }),
+  durationMs: z.number().nonnegative(),
+});
+export type DiagnosisCompletedData = z.infer<typeof diagnosisCompletedDataSchema>;

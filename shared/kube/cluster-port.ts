@@ -1,0 +1,168 @@
+// The cluster port over @kubernetes/client-node 1.4. KubeConfig does what is hard (contexts,
+// client certificates, tokens, exec plugins, proxies); reads are plain GETs that keep the API's
+// JSON, because the typed clients turn timestamps into Date objects and the analyzers read the
+// same wire format a snapshot holds. Lists are paged (limit/continue).
+import * as http from "node:http";
+import * as https from "node:https";
+import { KubeConfig } from "@kubernetes/client-node";
+import { ProphetError } from "../errors.js";
+import type { KubeEvent, KubeObject } from "../diagnosis/objects.js";
+import type { ClusterPort, LogOptions, ObjectRef } from "../ports/cluster.js";
+import { kinds, resourcePath } from "./resources.js";
+
+export interface KubeClusterOptions {
+  /** kubeconfig file; default: $KUBECONFIG, ~/.kube/config, or in-cluster. */
+  kubeconfig?: string;
+  context?: string;
+  /** Per-request timeout (ms). */
+  timeoutMs?: number;
+  pageSize?: number;
+}
+
+export function loadKubeConfig(opts: Pick<KubeClusterOptions, "kubeconfig" | "context"> = {}): KubeConfig {
+  const kc = new KubeConfig();
+  if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+  else kc.loadFromDefault();
+  if (opts.context) kc.setCurrentContext(opts.context);
+  if (!kc.getCurrentCluster())
+    throw new ProphetError("bad_request", "the kubeconfig names no cluster for its current context");
+  return kc;
+}
+
+interface Response {
+  status: number;
+  body: string;
+}
+
+class KubeClusterPort implements ClusterPort {
+  readonly name: string;
+  private readonly server: URL;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly opts: KubeClusterOptions,
+  ) {
+    this.name = kc.getCurrentContext() || kc.getCurrentCluster()?.name || "cluster";
+    this.server = new URL(kc.getCurrentCluster()!.server);
+  }
+
+  private async request(path: string): Promise<Response> {
+    const reqOpts: https.RequestOptions = { method: "GET", headers: { accept: "application/json" } };
+    await this.kc.applyToHTTPSOptions(reqOpts);
+    const url = new URL(this.server.pathname.replace(/\/$/, "") + path, this.server);
+    const mod = url.protocol === "https:" ? https : http;
+    return new Promise<Response>((resolve, reject) => {
+      const req = mod.request(url, reqOpts, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }),
+        );
+        res.on("error", reject);
+      });
+      req.setTimeout(this.opts.timeoutMs ?? 15_000, () =>
+        req.destroy(
+          new ProphetError("handler_failed", `Kubernetes API ${url.host} did not answer in time (${path})`),
+        ),
+      );
+      req.on("error", (err) =>
+        reject(
+          err instanceof ProphetError
+            ? err
+            : new ProphetError("handler_failed", `Kubernetes API ${url.host}: ${err.message}`),
+        ),
+      );
+      req.end();
+    });
+  }
+
+  private async getJson(path: string): Promise<unknown> {
+    const res = await this.request(path);
+    if (res.status === 404) return undefined;
+    if (res.status < 200 || res.status >= 300) {
+      let message = res.body.slice(0, 300);
+      try {
+        message = (JSON.parse(res.body) as { message?: string }).message ?? message;
+      } catch {
+        // not a Status object; keep the raw text
+      }
+      throw new ProphetError(
+        res.status === 401 || res.status === 403 ? "invalid_config" : "handler_failed",
+        `Kubernetes API GET ${path}: ${res.status} ${message}`,
+      );
+    }
+    return JSON.parse(res.body) as unknown;
+  }
+
+  async list(kind: string, namespace?: string): Promise<KubeObject[]> {
+    const info = kinds[kind];
+    if (!info) throw new ProphetError("bad_request", `unsupported kind ${kind}`);
+    if (!info.namespaced && namespace) namespace = undefined;
+    const out: KubeObject[] = [];
+    let cont: string | undefined;
+    do {
+      const q = new URLSearchParams({ limit: String(this.opts.pageSize ?? 500) });
+      if (cont) q.set("continue", cont);
+      const page = (await this.getJson(`${resourcePath(kind, namespace)}?${q}`)) as
+        { items?: KubeObject[]; metadata?: { continue?: string } } | undefined;
+      if (!page) return out; // kind not served by this cluster
+      for (const item of page.items ?? []) out.push(normalise(item, kind, info.apiVersion));
+      cont = page.metadata?.continue || undefined;
+    } while (cont);
+    return out;
+  }
+
+  async get(kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+    const info = kinds[kind];
+    if (!info) throw new ProphetError("bad_request", `unsupported kind ${kind}`);
+    const obj = (await this.getJson(resourcePath(kind, namespace, name))) as KubeObject | undefined;
+    return obj ? normalise(obj, kind, info.apiVersion) : undefined;
+  }
+
+  async podLogs(namespace: string, pod: string, container: string, opts: LogOptions = {}): Promise<string> {
+    const q = new URLSearchParams({ container });
+    if (opts.previous) q.set("previous", "true");
+    if (opts.tailLines !== undefined) q.set("tailLines", String(opts.tailLines));
+    const res = await this.request(`${resourcePath("Pod", namespace, pod)}/log?${q}`);
+    // No previous instance, or the container never started: no log, not an error.
+    if (res.status === 400 || res.status === 404) return "";
+    if (res.status < 200 || res.status >= 300)
+      throw new ProphetError(
+        "handler_failed",
+        `Kubernetes API logs of ${namespace}/${pod}/${container}: ${res.status}`,
+      );
+    return res.body;
+  }
+
+  async events(o: ObjectRef): Promise<KubeEvent[]> {
+    const fs = [`involvedObject.kind=${o.kind}`, `involvedObject.name=${o.name}`];
+    const q = new URLSearchParams({ fieldSelector: fs.join(",") });
+    const page = (await this.getJson(`${resourcePath("Event", o.namespace || undefined)}?${q}`)) as
+      { items?: KubeObject[] } | undefined;
+    return (page?.items ?? [])
+      .map((e) => normalise(e, "Event", "v1") as KubeEvent)
+      .filter((e) => (e.involvedObject?.namespace ?? "") === (o.namespace ?? ""));
+  }
+}
+
+/** Lists omit kind/apiVersion per item; Secrets lose their data (names are all diagnosis needs). */
+function normalise(obj: KubeObject, kind: string, apiVersion: string): KubeObject {
+  const { managedFields: _drop, ...metadata } = obj.metadata as KubeObject["metadata"] & {
+    managedFields?: unknown;
+  };
+  const out: KubeObject = { ...obj, apiVersion: obj.apiVersion ?? apiVersion, kind, metadata };
+  if (kind === "Secret") {
+    delete out.data;
+    delete out.stringData;
+  }
+  return out;
+}
+
+/** A cluster port for the kubeconfig's current (or given) context. */
+export function kubeClusterPort(opts: KubeClusterOptions = {}): ClusterPort {
+  return new KubeClusterPort(loadKubeConfig(opts), opts);
+}
+
+export function clusterPortFromKubeConfig(kc: KubeConfig, opts: KubeClusterOptions = {}): ClusterPort {
+  return new KubeClusterPort(kc, opts);
+}

@@ -1,0 +1,54 @@
+// Where each diagnosed kind lives in the Kubernetes API.
+export interface KindInfo {
+  /** "v1" for the core group, "apps/v1" … otherwise. */
+  apiVersion: string;
+  plural: string;
+  namespaced: boolean;
+}
+
+export const kinds: Readonly<Record<string, KindInfo>> = {
+  Pod: { apiVersion: "v1", plural: "pods", namespaced: true },
+  Deployment: { apiVersion: "apps/v1", plural: "deployments", namespaced: true },
+  ReplicaSet: { apiVersion: "apps/v1", plural: "replicasets", namespaced: true },
+  StatefulSet: { apiVersion: "apps/v1", plural: "statefulsets", namespaced: true },
+  DaemonSet: { apiVersion: "apps/v1", plural: "daemonsets", namespaced: true },
+  Job: { apiVersion: "batch/v1", plural: "jobs", namespaced: true },
+  CronJob: { apiVersion: "batch/v1", plural: "cronjobs", namespaced: true },
+  Service: { apiVersion: "v1", plural: "services", namespaced: true },
+  Endpoints: { apiVersion: "v1", plural: "endpoints", namespaced: true },
+  EndpointSlice: { apiVersion: "discovery.k8s.io/v1", plural: "endpointslices", namespaced: true },
+  Ingress: { apiVersion: "networking.k8s.io/v1", plural: "ingresses", namespaced: true },
+  IngressClass: { apiVersion: "networking.k8s.io/v1", plural: "ingressclasses", namespaced: false },
+  PersistentVolumeClaim: { apiVersion: "v1", plural: "persistentvolumeclaims", namespaced: true },
+  StorageClass: { apiVersion: "storage.k8s.io/v1", plural: "storageclasses", namespaced: false },
+  Node: { apiVersion: "v1", plural: "nodes", namespaced: false },
+  HorizontalPodAutoscaler: {
+    apiVersion: "autoscaling/v2",
+    plural: "horizontalpodautoscalers",
+    namespaced: true,
+  },
+  PodDisruptionBudget: { apiVersion: "policy/v1", plural: "poddisruptionbudgets", namespaced: true },
+  NetworkPolicy: { apiVersion: "networking.k8s.io/v1", plural: "networkpolicies", namespaced: true },
+  ConfigMap: { apiVersion: "v1", plural: "configmaps", namespaced: true },
+  Secret: { apiVersion: "v1", plural: "secrets", namespaced: true },
+  ValidatingWebhookConfiguration: {
+    apiVersion: "admissionregistration.k8s.io/v1",
+    plural: "validatingwebhookconfigurations",
+    namespaced: false,
+  },
+  MutatingWebhookConfiguration: {
+    apiVersion: "admissionregistration.k8s.io/v1",
+    plural: "mutatingwebhookconfigurations",
+    namespaced: false,
+  },
+  Event: { apiVersion: "v1", plural: "events", namespaced: true },
+};
+
+/** The URL path of a kind's collection (or of one object when name is given). */
+export function resourcePath(kind: string, namespace?: string, name?: string): string {
+  const info = kinds[kind];
+  if (!info) throw new Error(`unknown kind ${kind}`);
+  const base = info.apiVersion.includes("/") ? `/apis/${info.apiVersion}` : `/api/${info.apiVersion}`;
+  const ns = info.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : "";
+  return `${base}${ns}/${info.plural}${name ? `/${encodeURIComponent(name)}` : ""}`;
+}
