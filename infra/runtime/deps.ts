@@ -4,6 +4,7 @@ import type { Config } from "../../shared/config.js";
 import { ProphetError } from "../../shared/errors.js";
 import type { Deps } from "../../shared/function.js";
 import { systemClock, type Clock } from "../../shared/ports/clock.js";
+import type { ClusterPort } from "../../shared/ports/cluster.js";
 import type { Logger } from "../../shared/ports/log.js";
 import { openStore } from "../../shared/store/open.js";
 import { createLogger } from "./logger.js";
@@ -20,9 +21,23 @@ export interface RuntimeDeps extends Deps {
   close(): Promise<void>;
 }
 
+/**
+ * The cluster to diagnose and act on: an explicit kubeconfig (KUBECONFIG, or the sandbox's that
+ * the local host passes), else in-cluster credentials. Never ~/.kube/config implicitly: Prophet
+ * must not reach a real cluster nobody pointed it at. client-node loads only when one is set.
+ */
+async function clusterPort(
+  kubeconfig: string | undefined,
+  env: Record<string, string | undefined>,
+): Promise<ClusterPort | undefined> {
+  if (!kubeconfig && !env.KUBERNETES_SERVICE_HOST) return undefined;
+  const { kubeClusterPort } = await import("../../shared/kube/cluster-port.js");
+  return kubeClusterPort(kubeconfig ? { kubeconfig } : {});
+}
+
 export async function createDeps(
   cfg: Config,
-  overrides: { clock?: Clock; log?: Logger } = {},
+  overrides: { clock?: Clock; log?: Logger; kubeconfig?: string } = {},
 ): Promise<RuntimeDeps> {
   const log = overrides.log ?? createLogger(cfg.LOG_LEVEL);
   const platform = cloudPlatform(process.env);
@@ -37,8 +52,10 @@ export async function createDeps(
     ...(cfg.DATABASE_URL ? { databaseUrl: cfg.DATABASE_URL } : {}),
     dataDir: cfg.PROPHET_DATA_DIR,
   });
+  const kube = await clusterPort(overrides.kubeconfig ?? cfg.KUBECONFIG, process.env);
   return {
     store,
+    ...(kube ? { kube } : {}),
     clock: overrides.clock ?? systemClock,
     log,
     cluster: cfg.PROPHET_CLUSTER,
