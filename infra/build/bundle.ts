@@ -9,21 +9,31 @@ import { functions } from "../../functions/registry.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
+/**
+ * Each bundle imports only its own function's module (not the registry), so a function never
+ * carries another's code. The module's export is the ProphetFunction whose name matches.
+ */
+function pick(fn: string): string {
+  return `import * as mod from ${JSON.stringify(join(root, "functions", fn, "index.ts"))};
+const fn = Object.values(mod).find((v) => typeof v === "object" && v !== null && v.name === ${JSON.stringify(fn)} && typeof v.handle === "function");
+if (!fn) throw new Error("functions/${fn}/index.ts exports no function named ${fn}");`;
+}
+
 export const runtimes = {
   lambda: (fn: string) =>
     `import { toLambdaHandler } from ${JSON.stringify(join(root, "infra/aws/lambda.ts"))};
-import { findFunction } from ${JSON.stringify(join(root, "functions/registry.ts"))};
-export const handler = toLambdaHandler(findFunction(${JSON.stringify(fn)}));`,
+${pick(fn)}
+export const handler = toLambdaHandler(fn);`,
   gcp: (fn: string) =>
     `import { http } from "@google-cloud/functions-framework";
 import { toFunctionsFrameworkTarget } from ${JSON.stringify(join(root, "infra/gcp/functions-framework.ts"))};
-import { findFunction } from ${JSON.stringify(join(root, "functions/registry.ts"))};
-http(${JSON.stringify(fn)}, toFunctionsFrameworkTarget(findFunction(${JSON.stringify(fn)})));`,
+${pick(fn)}
+http(${JSON.stringify(fn)}, toFunctionsFrameworkTarget(fn));`,
   azure: (fn: string) =>
     `import { app } from "@azure/functions";
 import { registerAzureFunction } from ${JSON.stringify(join(root, "infra/azure/functions.ts"))};
-import { findFunction } from ${JSON.stringify(join(root, "functions/registry.ts"))};
-registerAzureFunction(app, findFunction(${JSON.stringify(fn)}));`,
+${pick(fn)}
+registerAzureFunction(app, fn);`,
 } as const;
 
 export type RuntimeName = keyof typeof runtimes;

@@ -9,7 +9,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { bundleAll } from "../../infra/build/bundle.js";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { startApiServer } from "../../infra/sandbox/apiserver/index.js";
 import { openStore } from "../../shared/store/open.js";
+import { seedSnapshot } from "../diagnosis/seed.js";
 import { startPostgres } from "../setup/postgres.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -17,6 +21,8 @@ const runs = Number(process.env.RUNS ?? 10);
 const cases = [
   { fn: "alert-intake", event: "events/platform/aws/apigw-v2-alertmanager.json" },
   { fn: "audit-verify", event: "events/platform/aws/eventbridge-scheduled.json" },
+  // Reads a live cluster (the API server emulator seeded with scenario S01) through client-node.
+  { fn: "alert-diagnosis", event: "eventbridge-incident-opened" },
 ];
 
 const harness = `
@@ -39,6 +45,36 @@ function median(xs: number[]): number {
 async function main() {
   console.log("building bundles…");
   await bundleAll();
+  const work = mkdtempSync(join(tmpdir(), "prophet-bench-"));
+  const api = await startApiServer({ port: 0 });
+  const scenario = JSON.parse(readFileSync(join(root, "../shared/scenarios/diagnosis/S01.json"), "utf8")) as {
+    snapshot: unknown;
+    expect: Array<{ namespace: string; name: string }>;
+  };
+  seedSnapshot(api, scenario.snapshot);
+  const kubeconfig = join(work, "kubeconfig");
+  api.writeKubeconfig(kubeconfig);
+  // incident.opened about S01's pending pod, as EventBridge delivers it to the Lambda.
+  const opened = JSON.parse(
+    readFileSync(join(root, "events/catalog/io.prophet.incident.opened.json"), "utf8"),
+  );
+  const target = scenario.expect[0]!;
+  opened.data.target = { namespace: target.namespace, kind: "Pod", name: target.name };
+  const diagEvent = join(work, "eventbridge-incident-opened.json");
+  writeFileSync(
+    diagEvent,
+    JSON.stringify({
+      version: "0",
+      id: "b1",
+      "detail-type": opened.type,
+      source: opened.source,
+      account: "123456789012",
+      time: opened.time,
+      region: "eu-west-1",
+      resources: [],
+      detail: opened,
+    }),
+  );
   const pgServer = await startPostgres();
   if (!pgServer) throw new Error("PostgreSQL is needed: apt-get install -y postgresql");
   const eventbridge = createServer((req, res) => {
@@ -83,7 +119,7 @@ async function main() {
               "-e",
               harness,
               join(root, "dist/lambda", c.fn, "index.js"),
-              join(root, c.event),
+              c.event.startsWith("events/") ? join(root, c.event) : diagEvent,
             ],
             {
               env: {
@@ -95,6 +131,7 @@ async function main() {
                 AWS_SECRET_ACCESS_KEY: "bench",
                 EVENTBRIDGE_ENDPOINT: ebUrl,
                 LOG_LEVEL: "warn",
+                KUBECONFIG: kubeconfig,
                 AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
               },
               stdio: ["ignore", "pipe", "pipe"],
@@ -131,6 +168,7 @@ async function main() {
   } finally {
     eventbridge.close();
     pgServer.stop();
+    await api.close();
   }
 }
 
