@@ -37,6 +37,10 @@ export interface ApiServerOptions {
   seedNamespaces?: boolean;
   /** Run the built-in Deployment → ReplicaSet → Pod controller (off by default). */
   workloads?: WorkloadControllerOptions | boolean;
+  /** Seeded source for uids and generated names (default: crypto-random). */
+  random?: () => number;
+  /** Extra HTTP routes under a path prefix (the sandbox's control API), served before the Kubernetes paths. */
+  routes?: { prefix: string; handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void };
 }
 
 export interface ApiServer {
@@ -110,6 +114,7 @@ class ApiHandler {
     private readonly logs: PodLogSource,
     private readonly bookmarkIntervalMs: number,
     private readonly address: () => string,
+    private readonly routes?: ApiServerOptions["routes"],
   ) {}
 
   get catalog(): ResourceCatalog {
@@ -137,6 +142,7 @@ class ApiHandler {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const segs = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
     const [root, a, b] = segs;
+    if (this.routes && url.pathname.startsWith(this.routes.prefix)) return this.routes.handle(req, res);
     if (root === "version") return sendJson(res, 200, version());
     if (root === "healthz" || root === "livez" || root === "readyz") return sendText(res, 200, "ok");
     if (root === "openapi") return this.openapi(res, segs.slice(1));
@@ -642,6 +648,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     catalog: new ResourceCatalog(),
     clock: opts.clock,
     eventLogSize: opts.eventLogSize,
+    random: opts.random,
   });
   if (opts.seedNamespaces !== false) {
     const nsRt = store.resource("namespaces");
@@ -655,6 +662,7 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     opts.logs ?? emptyLogs,
     opts.bookmarkIntervalMs ?? 60_000,
     () => address,
+    opts.routes,
   );
   const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => void handler.handle(req, res));
   await new Promise<void>((resolve, reject) => {

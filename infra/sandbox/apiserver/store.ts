@@ -50,6 +50,8 @@ export interface ObjectStoreOptions {
   clock?: () => Date;
   /** How many events the log keeps for watch resume; older resourceVersions get 410 Gone. */
   eventLogSize?: number;
+  /** Source of uids and generateName suffixes; a seeded one makes a simulation replayable. */
+  random?: () => number;
 }
 
 type Table = { objects: Map<string, KubeObject>; sortedKeys?: string[] };
@@ -63,6 +65,7 @@ function objectKey(namespace: string | undefined, name: string): string {
 export class ObjectStore {
   readonly catalog: ResourceCatalog;
   private readonly clock: () => Date;
+  private readonly random: (() => number) | undefined;
   private readonly tables = new Map<string, Table>();
   private readonly dependents = new Map<string, Set<string>>();
   private readonly listeners = new Map<string, Set<StoreListener>>();
@@ -76,6 +79,14 @@ export class ObjectStore {
     this.catalog = opts.catalog;
     this.clock = opts.clock ?? (() => new Date());
     this.logSize = opts.eventLogSize ?? 50_000;
+    this.random = opts.random;
+  }
+
+  private newUid(): string {
+    const r = this.random;
+    if (!r) return randomUUID();
+    const hex = Array.from({ length: 32 }, () => Math.floor(r() * 16).toString(16)).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20)}`;
   }
 
   get resourceVersion(): string {
@@ -174,7 +185,7 @@ export class ObjectStore {
     } else delete meta.namespace;
     if (this.stored(rt, meta.namespace, name)) throw apiErrors.alreadyExists(rt, name);
     const rv = this.rv + 1;
-    meta.uid = randomUUID();
+    meta.uid = this.newUid();
     meta.resourceVersion = String(rv);
     meta.creationTimestamp = kubeTime(this.clock());
     meta.generation = 1;
@@ -367,7 +378,8 @@ export class ObjectStore {
   private generateName(rt: ResourceType, namespace: string | undefined, prefix: string): string {
     for (;;) {
       let suffix = "";
-      for (let i = 0; i < 5; i++) suffix += nameAlphabet[Math.floor(Math.random() * nameAlphabet.length)];
+      const random = this.random ?? Math.random;
+      for (let i = 0; i < 5; i++) suffix += nameAlphabet[Math.floor(random() * nameAlphabet.length)];
       if (!this.stored(rt, namespace, prefix + suffix)) return prefix + suffix;
     }
   }

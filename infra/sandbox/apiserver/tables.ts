@@ -66,7 +66,12 @@ function num(v: unknown): number {
   return typeof v === "number" ? v : 0;
 }
 
-function podStatus(pod: KubeObject): { ready: string; status: string; restarts: number } {
+function podStatus(pod: KubeObject): {
+  ready: string;
+  status: string;
+  restarts: number;
+  lastRestart?: string;
+} {
   const spec = rec(pod.spec);
   const status = rec(pod.status);
   const statuses = arr(status.containerStatuses);
@@ -74,8 +79,11 @@ function podStatus(pod: KubeObject): { ready: string; status: string; restarts: 
   let running = false;
   let readyCount = 0;
   let restarts = 0;
+  let lastRestart: string | undefined;
   for (const cs of [...statuses].reverse()) {
     restarts += num(cs.restartCount);
+    const finished = rec(rec(cs.lastState).terminated).finishedAt;
+    if (typeof finished === "string" && (!lastRestart || finished > lastRestart)) lastRestart = finished;
     const state = rec(cs.state);
     const waiting = rec(state.waiting);
     const terminated = rec(state.terminated);
@@ -90,7 +98,12 @@ function podStatus(pod: KubeObject): { ready: string; status: string; restarts: 
   }
   if (reason === "Completed" && running) reason = "Running";
   if (pod.metadata.deletionTimestamp) reason = status.reason === "NodeLost" ? "Unknown" : "Terminating";
-  return { ready: `${readyCount}/${arr(spec.containers).length}`, status: reason, restarts };
+  return {
+    ready: `${readyCount}/${arr(spec.containers).length}`,
+    status: reason,
+    restarts,
+    ...(lastRestart ? { lastRestart } : {}),
+  };
 }
 
 function images(template: unknown): [string, string] {
@@ -158,7 +171,8 @@ const printers: Record<string, Printer> = {
         pod.metadata.name,
         s.ready,
         s.status,
-        String(s.restarts),
+        // The real printer adds when the last restart happened: "3 (42s ago)".
+        s.restarts && s.lastRestart ? `${s.restarts} (${age(s.lastRestart, now)} ago)` : String(s.restarts),
         age(pod.metadata.creationTimestamp, now),
         status.podIP ?? "<none>",
         spec.nodeName ?? "<none>",
@@ -485,7 +499,8 @@ const printers: Record<string, Printer> = {
 /** The subset of JSONPath CRD printer columns use: `.a.b`, `[0]`, `[?(@.type=="Ready")]`. */
 export function evalColumnPath(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
-  const tokens = path.match(/\.[^.[\]]+|\[\?\(@\.[^)]+\)\]|\[\d+\]/g) ?? [];
+  // Field names may escape dots, as label keys in CRD printer columns do (labels.node\.kubernetes\.io/x).
+  const tokens = path.match(/\.(?:\\\.|[^.[\]\\])+|\[\?\(@\.[^)]+\)\]|\[\d+\]/g) ?? [];
   for (const t of tokens) {
     if (cur === undefined || cur === null) return undefined;
     if (t.startsWith("[?(")) {
@@ -495,7 +510,7 @@ export function evalColumnPath(obj: unknown, path: string): unknown {
     } else if (t.startsWith("[")) {
       cur = Array.isArray(cur) ? cur[Number(t.slice(1, -1))] : undefined;
     } else {
-      cur = isRecord(cur) ? cur[t.slice(1)] : undefined;
+      cur = isRecord(cur) ? cur[t.slice(1).replace(/\\\./g, ".")] : undefined;
     }
   }
   return cur;

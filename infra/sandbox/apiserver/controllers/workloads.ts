@@ -11,11 +11,17 @@ export interface WorkloadControllerOptions {
   podsBecomeReady?: boolean;
   /** Unexpected reconcile failures (default: a process warning); the controller keeps running. */
   onError?: (err: unknown) => void;
+  /** Reconcile only when `flush()` is called (a simulation loop drives it deterministically). */
+  manual?: boolean;
 }
 
 export interface WorkloadController {
   /** Resolves once every queued reconcile has run and no new work was queued. */
   idle(): Promise<void>;
+  /** Runs every queued reconcile now, synchronously. */
+  flush(): void;
+  /** Queues every Deployment (a periodic resync: progress deadlines pass without any event). */
+  resync(): void;
   stop(): void;
 }
 
@@ -85,7 +91,7 @@ export function startWorkloadController(
   const enqueue = (rt: ResourceType, namespace: string | undefined, name: string | undefined) => {
     if (!namespace || !name) return;
     queue.set(`${rt.storageKey}/${namespace}/${name}`, { rt, namespace, name });
-    if (!scheduled) {
+    if (!scheduled && !opts.manual) {
       scheduled = true;
       setImmediate(drain);
     }
@@ -119,7 +125,7 @@ export function startWorkloadController(
       }
     }
     scheduled = false;
-    if (queue.size) {
+    if (queue.size && !opts.manual) {
       scheduled = true;
       setImmediate(drain);
       return;
@@ -145,6 +151,9 @@ export function startWorkloadController(
     const revisions = sets.map((rs) => Number(rs.metadata.annotations?.[REVISION] ?? 0));
     let current = sets.find((rs) => rs.metadata.labels?.[HASH] === hash);
     const nextRevision = String(Math.max(0, ...revisions) + 1);
+    const currentHash = current?.metadata.uid;
+    const others = sets.filter((rs) => rs.metadata.uid !== currentHash);
+    const newReplicas = rolloutTarget(spec, replicas, current, others);
     if (!current) {
       const template = plainTemplate(spec.template);
       const meta = rec(template.metadata);
@@ -161,7 +170,7 @@ export function startWorkloadController(
           ownerReferences: [ownerRef(d)],
         },
         spec: {
-          replicas,
+          replicas: newReplicas,
           selector: { ...selector, matchLabels: { ...rec(selector.matchLabels), [HASH]: hash } },
           template: { ...template, metadata: { ...meta, labels } },
         },
@@ -169,7 +178,7 @@ export function startWorkloadController(
     } else {
       const revision = current.metadata.annotations?.[REVISION];
       const isLatest = Number(revision) === Math.max(...revisions);
-      const wantSpec = { ...rec(current.spec), replicas };
+      const wantSpec = { ...rec(current.spec), replicas: newReplicas };
       const annotations = {
         ...current.metadata.annotations,
         [REVISION]: isLatest ? (revision ?? "1") : nextRevision,
@@ -185,9 +194,13 @@ export function startWorkloadController(
         (a, b) =>
           Number(b.metadata.annotations?.[REVISION] ?? 0) - Number(a.metadata.annotations?.[REVISION] ?? 0),
       );
+    const oldTargets = scaleDownOld(spec, replicas, current, old);
     old.forEach((rs, i) => {
-      if (rec(rs.spec).replicas !== 0) store.update(rsRt, { ...rs, spec: { ...rec(rs.spec), replicas: 0 } });
-      else if (i >= limit && !rec(rs.status).replicas) store.delete(rsRt, namespace, rs.metadata.name ?? "");
+      const want = oldTargets.get(rs.metadata.uid ?? "") ?? 0;
+      if (rec(rs.spec).replicas !== want)
+        store.update(rsRt, { ...rs, spec: { ...rec(rs.spec), replicas: want } });
+      else if (want === 0 && i >= limit && !rec(rs.status).replicas)
+        store.delete(rsRt, namespace, rs.metadata.name ?? "");
     });
     const all = owned(rsRt, d);
     const sum = (key: string, sets: KubeObject[]) =>
@@ -199,7 +212,7 @@ export function startWorkloadController(
     const available = sum("availableReplicas", all);
     const now = kubeTime(store.now());
     const previous = rec(d.status);
-    const condition = (type: string, ok: boolean, reason: string, message: string) => {
+    const condition = (type: string, ok: boolean, reason: string, message: string, touched = false) => {
       const before = (Array.isArray(previous.conditions) ? previous.conditions : [])
         .map(rec)
         .find((c) => c.type === type);
@@ -208,13 +221,54 @@ export function startWorkloadController(
       return {
         type,
         status,
-        lastUpdateTime: same ? before.lastUpdateTime : now,
+        lastUpdateTime: same && !touched ? before.lastUpdateTime : now,
         lastTransitionTime: same ? before.lastTransitionTime : now,
         reason,
         message,
       };
     };
     const complete = updated === replicas && total === replicas && available === replicas;
+    // Available means at least replicas - maxUnavailable pods serve (all of them for Recreate).
+    const minAvailable =
+      rec(spec.strategy).type === "Recreate"
+        ? replicas
+        : replicas - rollingLimits(spec, replicas).unavailable;
+    // Progress is a change in updated or available pods; none for progressDeadlineSeconds stalls the rollout.
+    const progressed =
+      Number(previous.updatedReplicas ?? 0) !== updated ||
+      Number(previous.availableReplicas ?? 0) !== available ||
+      previous.observedGeneration !== d.metadata.generation;
+    const prevProgressing = (Array.isArray(previous.conditions) ? previous.conditions : [])
+      .map(rec)
+      .find((c) => c.type === "Progressing");
+    const deadlineMs = Number(spec.progressDeadlineSeconds ?? 600) * 1000;
+    const stalled =
+      !complete &&
+      !progressed &&
+      prevProgressing !== undefined &&
+      prevProgressing.reason !== "NewReplicaSetAvailable" &&
+      store.now().getTime() - Date.parse(String(prevProgressing.lastUpdateTime)) > deadlineMs;
+    const progressing = complete
+      ? condition(
+          "Progressing",
+          true,
+          "NewReplicaSetAvailable",
+          `ReplicaSet "${current.metadata.name}" has successfully progressed.`,
+        )
+      : stalled || (prevProgressing?.reason === "ProgressDeadlineExceeded" && !progressed)
+        ? condition(
+            "Progressing",
+            false,
+            "ProgressDeadlineExceeded",
+            `ReplicaSet "${current.metadata.name}" has timed out progressing.`,
+          )
+        : condition(
+            "Progressing",
+            true,
+            "ReplicaSetUpdated",
+            `ReplicaSet "${current.metadata.name}" is progressing.`,
+            progressed,
+          );
     const status: Obj = {
       observedGeneration: d.metadata.generation,
       replicas: total,
@@ -225,20 +279,13 @@ export function startWorkloadController(
       conditions: [
         condition(
           "Available",
-          available >= replicas,
-          available >= replicas ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
-          available >= replicas
+          available >= minAvailable,
+          available >= minAvailable ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+          available >= minAvailable
             ? "Deployment has minimum availability."
             : "Deployment does not have minimum availability.",
         ),
-        condition(
-          "Progressing",
-          true,
-          complete ? "NewReplicaSetAvailable" : "ReplicaSetUpdated",
-          complete
-            ? `ReplicaSet "${current.metadata.name}" has successfully progressed.`
-            : `ReplicaSet "${current.metadata.name}" is progressing.`,
-        ),
+        progressing,
       ],
     };
     for (const k of ["readyReplicas", "availableReplicas", "unavailableReplicas", "updatedReplicas"])
@@ -309,14 +356,105 @@ export function startWorkloadController(
   return {
     idle: () =>
       new Promise<void>((resolve) => {
+        if (opts.manual) drain();
         if (!scheduled && !queue.size) resolve();
         else waiters.push(resolve);
       }),
+    resync: () => {
+      for (const d of store.list(deployRt)) enqueue(deployRt, d.metadata.namespace, d.metadata.name);
+    },
+    flush: () => {
+      // drain() stops after 1000 reconciles; a large cluster may need several rounds.
+      for (let i = 0; i < 100 && queue.size && !scheduled; i++) drain();
+    },
     stop: () => {
       for (const u of unsubscribe) u();
       queue.clear();
     },
   };
+}
+
+const specReplicas = (rs: KubeObject) => Number(rec(rs.spec).replicas ?? 0);
+// Capped by spec: a ReplicaSet just scaled down may still report its old available count.
+const availableReplicas = (rs: KubeObject) =>
+  Math.min(specReplicas(rs), Number(rec(rs.status).availableReplicas ?? 0));
+
+/** intstr against a total: percentages round up for surge and down for unavailability, as the controller does. */
+function intOrPercent(value: unknown, total: number, roundUp: boolean): number {
+  if (typeof value === "number") return value;
+  if (typeof value === "string" && value.endsWith("%")) {
+    const exact = (Number(value.slice(0, -1)) * total) / 100;
+    return roundUp ? Math.ceil(exact) : Math.floor(exact);
+  }
+  return Number(value ?? 0) || 0;
+}
+
+function rollingLimits(spec: Obj, replicas: number): { surge: number; unavailable: number } {
+  const ru = rec(rec(spec.strategy).rollingUpdate);
+  const surge = intOrPercent(ru.maxSurge ?? "25%", replicas, true);
+  const unavailable = intOrPercent(ru.maxUnavailable ?? "25%", replicas, false);
+  return { surge, unavailable: surge === 0 && unavailable === 0 ? 1 : unavailable };
+}
+
+/**
+ * The new ReplicaSet's size for this sync. RollingUpdate grows it only as far as maxSurge allows
+ * over the pods that still exist; Recreate waits until the old ReplicaSets are scaled to zero.
+ */
+function rolloutTarget(
+  spec: Obj,
+  replicas: number,
+  current: KubeObject | undefined,
+  others: KubeObject[],
+): number {
+  const oldTotal = others.reduce((n, rs) => n + specReplicas(rs), 0);
+  if (oldTotal === 0) return replicas;
+  const have = current ? specReplicas(current) : 0;
+  if (rec(spec.strategy).type === "Recreate") return have;
+  const { surge } = rollingLimits(spec, replicas);
+  const room = replicas + surge - (oldTotal + have);
+  return Math.min(replicas, Math.max(have, have + room));
+}
+
+/**
+ * Old ReplicaSets' sizes: Recreate drops them at once; RollingUpdate first removes their
+ * unavailable pods, then available ones only while maxUnavailable still holds.
+ */
+function scaleDownOld(
+  spec: Obj,
+  replicas: number,
+  current: KubeObject,
+  old: KubeObject[],
+): Map<string, number> {
+  const want = new Map(old.map((rs) => [rs.metadata.uid ?? "", specReplicas(rs)]));
+  if (rec(spec.strategy).type === "Recreate") {
+    for (const k of want.keys()) want.set(k, 0);
+    return want;
+  }
+  const { unavailable } = rollingLimits(spec, replicas);
+  const minAvailable = replicas - unavailable;
+  const oldestFirst = [...old].sort((a, b) =>
+    String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)),
+  );
+  const total = specReplicas(current) + old.reduce((n, rs) => n + specReplicas(rs), 0);
+  const newUnavailable = Math.max(0, specReplicas(current) - availableReplicas(current));
+  let budget = total - minAvailable - newUnavailable;
+  for (const rs of oldestFirst) {
+    if (budget <= 0) break;
+    const unhealthy = Math.max(0, specReplicas(rs) - availableReplicas(rs));
+    const cut = Math.min(budget, unhealthy);
+    want.set(rs.metadata.uid ?? "", specReplicas(rs) - cut);
+    budget -= cut;
+  }
+  const available = availableReplicas(current) + old.reduce((n, rs) => n + availableReplicas(rs), 0);
+  let canScaleDown = available - minAvailable;
+  for (const rs of oldestFirst) {
+    if (canScaleDown <= 0) break;
+    const key = rs.metadata.uid ?? "";
+    const cut = Math.min(want.get(key) ?? 0, canScaleDown);
+    want.set(key, (want.get(key) ?? 0) - cut);
+    canScaleDown -= cut;
+  }
+  return want;
 }
 
 function runningStatus(pod: KubeObject, now: string): Obj {

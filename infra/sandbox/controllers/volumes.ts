@@ -1,0 +1,118 @@
+// PersistentVolumeClaim binding: Immediate claims get a dynamically provisioned PV at once;
+// WaitForFirstConsumer claims are provisioned in the zone of the node the scheduler picks.
+import type { KubeObject } from "../apiserver/types.js";
+import { arr, rec, type SimContext } from "./context.js";
+
+const ZONE = "topology.kubernetes.io/zone";
+
+export type ClaimCheck = { ok: true; zone?: string; waiting: KubeObject[] } | { ok: false; message: string };
+
+function bindingMode(ctx: SimContext, claim: KubeObject): string {
+  const cls = rec(claim.spec).storageClassName;
+  const sc = typeof cls === "string" ? ctx.store.get(ctx.rt.storageclasses, undefined, cls) : undefined;
+  return String(sc?.volumeBindingMode ?? "Immediate");
+}
+
+/** The scheduler's VolumeBinding PreFilter: a missing or unbound Immediate claim blocks every node. */
+export function checkClaims(ctx: SimContext, pod: KubeObject): ClaimCheck {
+  const ns = pod.metadata.namespace;
+  let zone: string | undefined;
+  const waiting: KubeObject[] = [];
+  for (const v of arr(rec(pod.spec).volumes)) {
+    const name = rec(v.persistentVolumeClaim).claimName;
+    if (typeof name !== "string") continue;
+    const claim = ctx.store.get(ctx.rt.pvcs, ns, name);
+    if (!claim) return { ok: false, message: `persistentvolumeclaim "${name}" not found` };
+    if (rec(claim.status).phase !== "Bound") {
+      if (bindingMode(ctx, claim) === "WaitForFirstConsumer") waiting.push(claim);
+      else return { ok: false, message: "pod has unbound immediate PersistentVolumeClaims" };
+      continue;
+    }
+    const pv = ctx.store.get(ctx.rt.pvs, undefined, String(rec(claim.spec).volumeName ?? ""));
+    const terms = arr(rec(rec(rec(pv?.spec).nodeAffinity).required).nodeSelectorTerms);
+    const z = arr(terms[0]?.matchExpressions).find((e) => e.key === ZONE);
+    if (z && Array.isArray(z.values)) zone = String(z.values[0]);
+  }
+  return { ok: true, ...(zone ? { zone } : {}), waiting };
+}
+
+/** Provisions a PV for the claim (in `zone` when given) and binds both sides. */
+export function provisionClaim(ctx: SimContext, claim: KubeObject, zone?: string): void {
+  const spec = rec(claim.spec);
+  const name = `pvc-${claim.metadata.uid}`;
+  const size = rec(rec(spec.resources).requests).storage ?? "1Gi";
+  if (!ctx.store.get(ctx.rt.pvs, undefined, name)) {
+    ctx.store.create(ctx.rt.pvs, {
+      apiVersion: "v1",
+      kind: "PersistentVolume",
+      metadata: {
+        name,
+        annotations: { "pv.kubernetes.io/provisioned-by": "ebs.csi.aws.com" },
+      },
+      spec: {
+        accessModes: spec.accessModes ?? ["ReadWriteOnce"],
+        capacity: { storage: size },
+        claimRef: {
+          apiVersion: "v1",
+          kind: "PersistentVolumeClaim",
+          name: claim.metadata.name,
+          namespace: claim.metadata.namespace,
+          uid: claim.metadata.uid,
+        },
+        persistentVolumeReclaimPolicy: "Delete",
+        storageClassName: spec.storageClassName,
+        volumeMode: "Filesystem",
+        csi: {
+          driver: "ebs.csi.aws.com",
+          volumeHandle: `vol-${claim.metadata.uid?.replace(/-/g, "").slice(0, 17)}`,
+        },
+        ...(zone
+          ? {
+              nodeAffinity: {
+                required: {
+                  nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE, operator: "In", values: [zone] }] }],
+                },
+              },
+            }
+          : {}),
+      },
+      status: { phase: "Bound" },
+    });
+  }
+  const bound = ctx.store.update(ctx.rt.pvcs, {
+    ...claim,
+    metadata: {
+      ...claim.metadata,
+      annotations: { ...claim.metadata.annotations, "pv.kubernetes.io/bind-completed": "yes" },
+    },
+    spec: { ...spec, volumeName: name },
+  });
+  ctx.store.update(
+    ctx.rt.pvcs,
+    {
+      ...bound,
+      status: {
+        phase: "Bound",
+        accessModes: spec.accessModes ?? ["ReadWriteOnce"],
+        capacity: { storage: size },
+      },
+    },
+    { subresource: "status" },
+  );
+  ctx.event(claim, "Normal", "ProvisioningSucceeded", `Successfully provisioned volume ${name}`, {
+    component: "ebs.csi.aws.com",
+  });
+}
+
+/** Binds claims whose class binds Immediately; WaitForFirstConsumer claims wait for the scheduler. */
+export function reconcileVolumes(ctx: SimContext): void {
+  for (const claim of ctx.store.list(ctx.rt.pvcs)) {
+    if (rec(claim.status).phase === "Bound" || claim.metadata.deletionTimestamp) continue;
+    if (bindingMode(ctx, claim) === "WaitForFirstConsumer") {
+      if (rec(claim.status).phase !== "Pending")
+        ctx.store.update(ctx.rt.pvcs, { ...claim, status: { phase: "Pending" } }, { subresource: "status" });
+      continue;
+    }
+    provisionClaim(ctx, claim);
+  }
+}

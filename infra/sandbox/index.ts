@@ -1,0 +1,182 @@
+// The sandbox: an API server emulator, a seeded cluster from a scenario, the simulation loop on a
+// simulated clock, fault injection, and a small control API under /sandbox/ on the same port.
+import { mkdtempSync, rmSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startApiServer, type ApiServer } from "./apiserver/server.js";
+import type { KubeObject } from "./apiserver/types.js";
+import { SandboxClock } from "./clock.js";
+import type { SimSettings, UtilizationModel } from "./controllers/context.js";
+import { simulatedLogs } from "./controllers/logs.js";
+import { demandUtilization } from "./demand.js";
+import {
+  FaultError,
+  FaultInjector,
+  FaultRequestSchema,
+  type ActiveFault,
+  type FaultRequest,
+} from "./faults.js";
+import { seededRandom } from "./random.js";
+import { loadScenario, type Scenario } from "./scenario.js";
+import { seedCluster } from "./seed.js";
+import { Simulation } from "./simulation.js";
+
+export { SandboxClock } from "./clock.js";
+export { faultKinds, type ActiveFault, type FaultKind, type FaultRequest } from "./faults.js";
+export { loadScenario, parseScenario, defaultScenarioPath, type Scenario } from "./scenario.js";
+export { Simulation } from "./simulation.js";
+
+export interface SandboxOptions {
+  port?: number;
+  /** Run the clock at this multiple of real time (e.g. 60). Omitted: the clock only moves on advance(). */
+  speed?: number;
+  /** Overrides the scenario's seed. */
+  seed?: number;
+  /** A scenario object, a path to a YAML file, or undefined for scenarios/default.yaml. */
+  scenario?: Scenario | string;
+  /** A clock to drive (tests pass their own); default one starting at the scenario's start time. */
+  clock?: SandboxClock;
+  /** Where to write the kubeconfig (default: a fresh temp directory). */
+  kubeconfigPath?: string;
+  settings?: Partial<SimSettings>;
+  utilization?: UtilizationModel;
+  /** Skip the scenario's warm-up (tests that want to watch the cluster come up). */
+  skipWarmup?: boolean;
+}
+
+export interface Sandbox {
+  kubeconfigPath: string;
+  url: string;
+  clock: SandboxClock;
+  api: ApiServer;
+  simulation: Simulation;
+  scenario: Scenario;
+  inject(fault: FaultRequest): ActiveFault;
+  revert(id: string): ActiveFault;
+  faults(): ActiveFault[];
+  /** Every object, `kubectl get … -A -o json` style. */
+  snapshot(opts?: { includeEvents?: boolean }): KubeObject;
+  close(): Promise<void>;
+}
+
+const SNAPSHOT_SKIP = new Set(["events", "events.events.k8s.io", "componentstatuses", "bindings"]);
+
+export function snapshotList(api: ApiServer, includeEvents = false): KubeObject {
+  const store = api.store;
+  const items: KubeObject[] = [];
+  const seen = new Set<string>();
+  for (const rt of store.catalog.all()) {
+    if (seen.has(rt.storageKey) || (!includeEvents && SNAPSHOT_SKIP.has(rt.storageKey))) continue;
+    seen.add(rt.storageKey);
+    items.push(...store.list(rt));
+  }
+  return { apiVersion: "v1", kind: "List", metadata: { resourceVersion: "" }, items };
+}
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const scenario =
+    typeof opts.scenario === "object"
+      ? opts.scenario
+      : loadScenario(...(opts.scenario ? [opts.scenario] : []));
+  const seed = opts.seed ?? scenario.seed;
+  const clock = opts.clock ?? new SandboxClock({ start: scenario.start, tickMs: scenario.tickMs });
+  const random = seededRandom(seed);
+  // The log source needs the simulation, which needs the API server's store: tie the knot late.
+  const late: { sim?: Simulation } = {};
+  const logs = {
+    read: (pod: KubeObject, c: string, o: { previous: boolean }) =>
+      late.sim ? simulatedLogs(late.sim.ctx).read(pod, c, o) : "",
+  };
+  const api = await startApiServer({
+    port: opts.port ?? 0,
+    clock: () => clock.now(),
+    random: seededRandom(seed ^ 0x5eed),
+    workloads: { manual: true },
+    logs,
+    routes: { prefix: "/sandbox/", handle: (req, res) => control(req, res) },
+  });
+  const workloads = api.workloads;
+  if (!workloads) throw new Error("the workload controller did not start");
+  const profiles = seedCluster(api.store, scenario);
+  const simulation = new Simulation({
+    store: api.store,
+    workloads,
+    random,
+    utilization: () => 0,
+    settings: {
+      launchDelayMs: scenario.karpenter.launchDelaySeconds * 1000,
+      consolidateAfterMs: scenario.karpenter.consolidateAfterSeconds * 1000,
+      ...opts.settings,
+    },
+  });
+  late.sim = simulation;
+  // The demand model reads the same behaviour map the faults write.
+  simulation.ctx.utilization = opts.utilization ?? demandUtilization(profiles, simulation.ctx.behaviour);
+  const injector = new FaultInjector(simulation.ctx);
+  simulation.step(clock.now());
+  const unsubscribe = clock.onTick((now) => simulation.step(now));
+  if (!opts.skipWarmup && scenario.warmupSeconds > 0) clock.advance(scenario.warmupSeconds * 1000);
+  const ownDir = opts.kubeconfigPath ? undefined : mkdtempSync(join(tmpdir(), "prophet-sandbox-"));
+  const kubeconfigPath = opts.kubeconfigPath ?? join(ownDir ?? "", "kubeconfig");
+  api.writeKubeconfig(kubeconfigPath);
+  if (opts.speed) clock.startRealTime(opts.speed);
+
+  async function control(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const send = (code: number, body: unknown) => {
+      const text = JSON.stringify(body, null, 2);
+      res.writeHead(code, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+      res.end(text);
+    };
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    try {
+      if (url.pathname === "/sandbox/faults" && req.method === "GET")
+        return send(200, { items: injector.list() });
+      if (url.pathname === "/sandbox/faults" && req.method === "POST") {
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        const parsed = FaultRequestSchema.safeParse(JSON.parse(Buffer.concat(chunks).toString() || "{}"));
+        if (!parsed.success)
+          return send(400, {
+            error: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+          });
+        return send(201, injector.inject(parsed.data));
+      }
+      const m = /^\/sandbox\/faults\/([^/]+)$/.exec(url.pathname);
+      if (m && req.method === "DELETE") return send(200, injector.revert(decodeURIComponent(m[1] ?? "")));
+      if (url.pathname === "/sandbox/snapshot")
+        return send(200, snapshotList(api, url.searchParams.get("events") === "true"));
+      if (url.pathname === "/sandbox/kubeconfig") {
+        res.writeHead(200, { "Content-Type": "application/yaml" });
+        return void res.end(api.kubeconfig());
+      }
+      if (url.pathname === "/sandbox/clock")
+        return send(200, { now: clock.now().toISOString(), steps: simulation.steps });
+      return send(404, { error: `no sandbox route ${req.method} ${url.pathname}` });
+    } catch (err) {
+      if (err instanceof FaultError)
+        return send(err.code === "not_found" ? 404 : 400, { error: err.message });
+      if (err instanceof SyntaxError) return send(400, { error: `invalid JSON: ${err.message}` });
+      return send(500, { error: (err as Error).message });
+    }
+  }
+
+  return {
+    kubeconfigPath,
+    url: api.url,
+    clock,
+    api,
+    simulation,
+    scenario,
+    inject: (f) => injector.inject(f),
+    revert: (id) => injector.revert(id),
+    faults: () => injector.list(),
+    snapshot: (o) => snapshotList(api, o?.includeEvents ?? false),
+    close: async () => {
+      clock.stop();
+      unsubscribe();
+      await api.close();
+      if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+    },
+  };
+}
