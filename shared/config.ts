@@ -32,6 +32,8 @@ export const configSchema = z.object({
   PROPHET_CRON: bool.default(true),
   PROPHET_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(300),
   KUBECONFIG: z.string().optional(),
+  PROPHET_SANDBOX: bool.default(true),
+  PROPHET_SANDBOX_SPEED: z.coerce.number({ error: "expected a number" }).positive().max(10_000).default(1),
   OPENAI_BASE_URL: url("OpenAI-compatible endpoint").optional(),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_MODEL: z.string().optional(),

@@ -1,5 +1,5 @@
 // The `prophet` command. Each capability adds its subcommands in infra/cli/commands/.
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { Command } from "commander";
 import { findFunction, functions } from "../../functions/registry.js";
 import { loadConfig, type Config } from "../../shared/config.js";
@@ -17,6 +17,7 @@ import { startHost } from "../local/host.js";
 import { register as registerAnomalies } from "./commands/anomalies.js";
 import { register as registerDiagnose } from "./commands/diagnose.js";
 import { register as registerForecast } from "./commands/forecast.js";
+import { register as registerSandbox } from "./commands/sandbox.js";
 
 function config(): Config {
   return loadConfig(process.env);
@@ -65,15 +66,34 @@ export function buildProgram(): Command {
     .action(async (opts: { port?: string }) => {
       const cfg = config();
       const log = createLogger(cfg.LOG_LEVEL);
+      // The embedded default cluster: a simulated one, unless a real one is configured.
+      const useSandbox = cfg.PROPHET_SANDBOX && !cfg.KUBECONFIG && !process.env.KUBERNETES_SERVICE_HOST;
+      let stopSandbox = async () => {};
+      let kubeconfig: string | undefined;
+      if (useSandbox) {
+        const { launchSandbox } = await import("./commands/sandbox.js");
+        const { sandbox, statePath } = await launchSandbox({ speed: cfg.PROPHET_SANDBOX_SPEED });
+        kubeconfig = sandbox.kubeconfigPath;
+        log.info(
+          { url: sandbox.url, kubeconfig, scenario: sandbox.scenario.name, speed: cfg.PROPHET_SANDBOX_SPEED },
+          `sandbox cluster running: kubectl --kubeconfig ${kubeconfig} get pods -A; inject faults with \`npx prophet sandbox inject <fault>\``,
+        );
+        stopSandbox = async () => {
+          rmSync(statePath, { force: true });
+          await sandbox.close();
+        };
+      }
       const host = await startHost({
         config: cfg,
         functions,
         log,
+        ...(kubeconfig ? { kubeconfig } : {}),
         ...(opts.port ? { port: Number(opts.port) } : {}),
       });
       const stop = async (signal: string) => {
         log.info({ signal }, "shutting down");
         await host.close();
+        await stopSandbox();
         process.exit(0);
       };
       process.once("SIGINT", () => void stop("SIGINT"));
@@ -164,6 +184,7 @@ export function buildProgram(): Command {
   registerForecast(program);
   registerDiagnose(program);
   registerAnomalies(program);
+  registerSandbox(program);
   return program;
 }
 

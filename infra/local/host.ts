@@ -7,6 +7,7 @@ import { ProphetError } from "../../shared/errors.js";
 import type { ProphetFunction } from "../../shared/function.js";
 import type { Clock } from "../../shared/ports/clock.js";
 import type { Logger } from "../../shared/ports/log.js";
+import { findingsOfIncident } from "../../shared/diagnosis/store.js";
 import { listAudit, verifyAudit } from "../../shared/store/audit.js";
 import { getIncident, listIncidents } from "../../shared/store/incidents.js";
 import { createDeps, type RuntimeDeps } from "../runtime/deps.js";
@@ -22,6 +23,8 @@ export interface HostOptions {
   log?: Logger;
   /** Tests pass a fixed port of 0 to get a free one. */
   port?: number;
+  /** The cluster to use when KUBECONFIG names none (the sandbox's kubeconfig). */
+  kubeconfig?: string;
 }
 
 export interface RunningHost {
@@ -60,6 +63,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
   const deps = await createDeps(config, {
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
   });
   const log = deps.log;
   const metrics = createHostMetrics();
@@ -111,6 +115,12 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     const handle = async (): Promise<HttpReply> => {
       const route = routes[`${req.method} ${url.pathname}`];
       if (route) return route(req, url);
+      const findings = /^\/api\/incidents\/([^/]+)\/findings$/.exec(url.pathname);
+      if (req.method === "GET" && findings) {
+        return jsonReply(200, {
+          items: await findingsOfIncident(deps.store, decodeURIComponent(findings[1] ?? "")),
+        });
+      }
       const incident = /^\/api\/incidents\/([^/]+)$/.exec(url.pathname);
       if (req.method === "GET" && incident) {
         const found = await getIncident(deps.store, decodeURIComponent(incident[1] ?? ""));
@@ -174,10 +184,12 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     },
     `Prophet is listening on ${url} — POST Alertmanager webhooks to ${url}/alertmanager, CloudEvents to ${url}/`,
   );
-  log.warn(
-    {},
-    "no Kubernetes cluster configured and the sandbox cluster is not built yet: running without a cluster",
-  );
+  if (deps.kube) log.info({ cluster: deps.kube.name }, `diagnosing cluster ${deps.kube.name}`);
+  else
+    log.warn(
+      {},
+      "no Kubernetes cluster configured (KUBECONFIG unset, PROPHET_SANDBOX=false): diagnoses will be Unavailable",
+    );
 
   return {
     url,

@@ -64,3 +64,45 @@ describe("prophet CLI", () => {
     expect(err.stderr).toMatch(/PORT: expected a port number/);
   });
 });
+
+describe("prophet start on embedded defaults", () => {
+  it("starts the sandbox cluster next to the host; kubectl sees the seeded workloads", async () => {
+    const { spawn } = await import("node:child_process");
+    const { freePort } = await import("../setup/postgres.js");
+    const port = await freePort();
+    const sandboxDir = mkdtempSync(join(tmpdir(), "prophet-cli-sandbox-"));
+    const child = spawn(process.execPath, [join(root, "bin/prophet.js"), "start"], {
+      cwd: root,
+      env: {
+        ...env,
+        PORT: String(port),
+        PROPHET_SANDBOX_DIR: sandboxDir,
+        PROPHET_DATA_DIR: mkdtempSync(join(tmpdir(), "prophet-cli-data-")),
+      },
+      stdio: "ignore",
+    });
+    try {
+      const deadline = Date.now() + 45_000;
+      for (;;) {
+        const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ready) break;
+        if (Date.now() > deadline) throw new Error("prophet start did not become ready");
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const { stdout } = await run(
+        "kubectl",
+        ["--kubeconfig", join(sandboxDir, "kubeconfig"), "get", "deploy", "-A"],
+        { timeout: 30_000 },
+      );
+      expect(stdout).toMatch(/shop\s+cart/);
+      const kc = await prophet("sandbox", "kubeconfig", "--state-dir", sandboxDir);
+      expect(kc.stdout).toContain("clusters:");
+    } finally {
+      child.kill("SIGTERM");
+      rmSync(sandboxDir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});

@@ -86,6 +86,15 @@ describe("alert → incident → diagnosis on a live cluster", () => {
     const finding = rows.find((r) => r.kind === "Pod" && r.name === target.name);
     expect(finding, JSON.stringify(rows)).toBeDefined();
     expect(`${finding?.reason} ${finding?.message}`).toContain("node-role.kubernetes.io/master");
+    const incidents = (await (await fetch(`${host.url}/api/incidents`)).json()) as {
+      items: Array<{ id: string }>;
+    };
+    const api = (await (
+      await fetch(`${host.url}/api/incidents/${incidents.items[0]?.id}/findings`)
+    ).json()) as {
+      items: Array<{ name: string }>;
+    };
+    expect(api.items.map((f) => f.name)).toContain(target.name);
     const audit = await host.deps.store.query<{ action: string }>(
       "SELECT action FROM audit_log ORDER BY seq",
     );

@@ -99,6 +99,35 @@ function parseParams(pairs: string[]): Record<string, string | number> {
   return out;
 }
 
+/**
+ * Starts a sandbox and records it in `<stateDir>/sandbox.json`, where `prophet sandbox inject|
+ * snapshot|kubeconfig` find it. Used by `prophet sandbox start` and by `prophet start`, whose
+ * embedded default cluster this is.
+ */
+export async function launchSandbox(opts: {
+  port?: number;
+  speed?: number;
+  seed?: number;
+  scenario?: string;
+  stateDir?: string;
+}): Promise<{ sandbox: Sandbox; statePath: string }> {
+  const stateDir = resolve(opts.stateDir ?? defaultStateDir());
+  mkdirSync(stateDir, { recursive: true });
+  const sandbox = await startSandbox({
+    port: opts.port ?? 0,
+    ...(opts.speed !== undefined ? { speed: opts.speed } : {}),
+    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    ...(opts.scenario ? { scenario: opts.scenario } : {}),
+    kubeconfigPath: join(stateDir, "kubeconfig"),
+  });
+  const statePath = join(stateDir, "sandbox.json");
+  writeFileSync(
+    statePath,
+    JSON.stringify({ url: sandbox.url, kubeconfigPath: sandbox.kubeconfigPath, pid: process.pid }, null, 2),
+  );
+  return { sandbox, statePath };
+}
+
 export function register(program: Command): void {
   const sandbox = program.command("sandbox").description("the embedded simulated Kubernetes cluster");
   const withClient = (c: Command) =>
@@ -120,20 +149,13 @@ export function register(program: Command): void {
     .action(
       action(async (raw: unknown) => {
         const opts = StartOptions.parse(raw);
-        const stateDir = resolve(opts.stateDir ?? defaultStateDir());
-        mkdirSync(stateDir, { recursive: true });
-        const sb: Sandbox = await startSandbox({
+        const { sandbox: sb, statePath } = await launchSandbox({
           port: opts.port,
           speed: opts.speed,
           ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
           ...(opts.scenario ? { scenario: resolve(opts.scenario) } : {}),
-          kubeconfigPath: join(stateDir, "kubeconfig"),
+          ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
         });
-        const statePath = join(stateDir, "sandbox.json");
-        writeFileSync(
-          statePath,
-          JSON.stringify({ url: sb.url, kubeconfigPath: sb.kubeconfigPath, pid: process.pid }, null, 2),
-        );
         process.stdout.write(`${sb.kubeconfigPath}\n`);
         process.stderr.write(
           `sandbox: scenario "${sb.scenario.name}" at ${sb.url}, ${opts.speed}× real time, clock ${sb.clock.now().toISOString()}\n` +
