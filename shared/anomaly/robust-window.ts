@@ -7,10 +7,12 @@ export interface RobustWindow {
   ring: number[];
   sorted: number[];
   next: number;
+  /** Sum of |x| over the window. */
+  absSum: number;
 }
 
 export function createRobustWindow(size: number): RobustWindow {
-  return { size, ring: [], sorted: [], next: 0 };
+  return { size, ring: [], sorted: [], next: 0, absSum: 0 };
 }
 
 export function pushValue(w: RobustWindow, x: number): void {
@@ -21,7 +23,9 @@ export function pushValue(w: RobustWindow, x: number): void {
     w.ring[w.next] = x;
     w.next = (w.next + 1) % w.size;
     w.sorted.splice(lowerBound(w.sorted, old), 1);
+    w.absSum -= Math.abs(old);
   }
+  w.absSum += Math.abs(x);
   w.sorted.splice(lowerBound(w.sorted, x), 0, x);
 }
 

@@ -51,3 +51,26 @@ export function seasonalFactorAt(index: readonly number[], offset: number): numb
   const m = index.length;
   return index[((offset % m) + m) % m] ?? 1;
 }
+
+/**
+ * Takes out a classical seasonal figure unconditionally (multiplicative for positive series,
+ * additive otherwise); `restore` puts it back on forecasts h = 0.. steps after the end.
+ */
+export function removeSeasonalFigure(
+  y: readonly number[],
+  period: number,
+): { adjusted: number[]; restore: (forecast: readonly number[]) => number[]; kind: SeasonalKind } {
+  const kind: SeasonalKind = y.every((v) => v > 0) ? "multiplicative" : "additive";
+  const index = classicalSeasonalIndex(y, period, kind);
+  const n = y.length;
+  const apply = (v: number, t: number, sign: 1 | -1): number => {
+    const f = seasonalFactorAt(index, t);
+    if (kind === "multiplicative") return sign > 0 ? v * f : v / f;
+    return v + sign * f;
+  };
+  return {
+    adjusted: y.map((v, t) => apply(v, t, -1)),
+    restore: (fc) => fc.map((v, h) => apply(v, n + h, 1)),
+    kind,
+  };
+}

@@ -1,6 +1,7 @@
-// Selection and combination on a rolling holdout: every candidate method forecasts the last
-// `origins` blocks of the history it was not fitted on; the best `top` by mean absolute scaled error
-// are refitted on the whole history and combined by their median. The combination's own holdout
+// Combination on a rolling holdout: every candidate method forecasts the last `origins` blocks of the
+// history it was not fitted on. A fixed set of methods is averaged when it can run; otherwise the
+// best `top` by mean absolute scaled error are refitted on the whole history and combined by their
+// median. The combination's own holdout
 // errors, measured in units of its model-based sd, calibrate the prediction intervals.
 
 import { seasonalNaiveScale } from "./accuracy.js";
@@ -10,6 +11,11 @@ export interface EnsembleOptions {
   candidates: readonly string[];
   top: number;
   origins: number;
+  /**
+   * A fixed combination, averaged, used whenever at least two of its methods can run on the series;
+   * the holdout then only calibrates the intervals. Otherwise the median of the best `top`.
+   */
+  fixed?: readonly string[];
 }
 
 export interface IntervalForecast {
@@ -60,19 +66,23 @@ export function ensembleForecast(
       runs.push({ method, forecasts, error: count ? err / count / scale : 0 });
   }
   runs.sort((a, b) => a.error - b.error);
-  let chosen = runs.slice(0, Math.max(1, options.top));
+  const fixed = (options.fixed ?? [])
+    .map((name) => runs.find((r) => r.method === name))
+    .filter((r): r is HoldoutRun => r !== undefined);
+  let chosen = fixed.length >= 2 ? fixed : runs.slice(0, Math.max(1, options.top));
+  const how = fixed.length >= 2 ? "mean" : "median";
   if (chosen.length === 0) chosen = [{ method: "naive", forecasts: [], error: NaN }];
   const finals = chosen
     .map((r) => forecastMethods[r.method]?.(y, ctx))
     .filter((f): f is MethodForecast => f !== undefined);
-  const combined = combine(finals, h);
+  const combined = combine(finals, h, how);
   // Calibration: the combination's holdout errors relative to its own predicted sd.
   const ratios: number[] = [];
   for (let o = 0; o < origins.length; o++) {
     const origin = origins[o] ?? 0;
     const members = chosen.map((r) => r.forecasts[o]?.forecast).filter((f): f is MethodForecast => !!f);
     if (members.length === 0) continue;
-    const past = combine(members, h);
+    const past = combine(members, h, how);
     for (let i = 0; i < h && origin + i < y.length; i++) {
       const sd = past.sd[i] ?? 0;
       if (sd > 0) ratios.push(Math.abs((y[origin + i] ?? 0) - (past.mean[i] ?? 0)) / sd);
@@ -96,11 +106,12 @@ function usableOrigins(n: number, h: number, wanted: number, ctx: MethodContext)
   return out;
 }
 
-function combine(members: readonly MethodForecast[], h: number): MethodForecast {
+function combine(members: readonly MethodForecast[], h: number, how: "median" | "mean"): MethodForecast {
   const mean: number[] = [];
   const sd: number[] = [];
   for (let i = 0; i < h; i++) {
-    mean.push(median(members.map((m) => m.mean[i] ?? 0)));
+    const values = members.map((m) => m.mean[i] ?? 0);
+    mean.push(how === "mean" ? values.reduce((a, b) => a + b, 0) / values.length : median(values));
     sd.push(median(members.map((m) => m.sd[i] ?? 0)));
   }
   return { mean, sd };

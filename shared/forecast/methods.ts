@@ -2,7 +2,7 @@
 // from a clean history to point forecasts and model-based standard deviations by horizon; adding a
 // method is one entry here.
 
-import { classicalSeasonalIndex, seasonalFactorAt } from "./decomposition.js";
+import { classicalSeasonalIndex, removeSeasonalFigure, seasonalFactorAt } from "./decomposition.js";
 import {
   fitSmoothing,
   forecastSmoothing,
@@ -87,6 +87,19 @@ export const forecastMethods: Record<string, ForecastMethod> = {
       sd: inner.sd.map((s, h) => (kind === "multiplicative" ? s * seasonalFactorAt(extra, n + h) : s)),
     };
   },
+  /** The long (weekly) figure taken out by classical decomposition, then Theta / SES / damped. */
+  "theta-long": (y, ctx) =>
+    longAdjusted(y, ctx, (adjusted) => {
+      const fit = thetaForecast(adjusted, ctx.horizon);
+      return { mean: fit.mean, sd: growingSd(Math.sqrt(fit.sigma2) * 2, fit.alpha, ctx.horizon) };
+    }),
+  "ses-long": (y, ctx) => longAdjusted(y, ctx, (adjusted) => plainSmoothing(adjusted, ctx, "N")),
+  "damped-long": (y, ctx) => longAdjusted(y, ctx, (adjusted) => plainSmoothing(adjusted, ctx, "Ad")),
+  /** Seasonal ETS on the long period itself (168 seasonal states, few parameters). */
+  "ets-long": (y, ctx) =>
+    ctx.longPeriod > 1 && y.length >= 3 * ctx.longPeriod
+      ? seasonalEtsOf(y, ctx, [{ trend: "N", season: "A", period: ctx.longPeriod }])
+      : undefined,
   /** Median of the same position over the last cycles of the long period, shifted to the recent level. */
   "seasonal-median": (y, { horizon, period, longPeriod }) => {
     const p = longPeriod > 1 && y.length >= 3 * longPeriod ? longPeriod : period;
@@ -104,6 +117,48 @@ export const forecastMethods: Record<string, ForecastMethod> = {
     return { mean, sd: randomWalkSd(y, p, horizon, p) };
   },
 };
+
+function longAdjusted(
+  y: readonly number[],
+  ctx: MethodContext,
+  inner: (adjusted: number[]) => MethodForecast | undefined,
+): MethodForecast | undefined {
+  if (ctx.longPeriod <= 1 || y.length < 3 * ctx.longPeriod) return undefined;
+  const d = removeSeasonalFigure(y, ctx.longPeriod);
+  const fc = inner(d.adjusted);
+  if (!fc) return undefined;
+  const ones = d.restore(new Array<number>(ctx.horizon).fill(d.kind === "multiplicative" ? 1 : 0));
+  return {
+    mean: d.restore(fc.mean),
+    sd: fc.sd.map((s, h) => (d.kind === "multiplicative" ? s * (ones[h] ?? 1) : s)),
+  };
+}
+
+function plainSmoothing(
+  y: readonly number[],
+  { horizon, effort }: MethodContext,
+  trend: "N" | "Ad",
+): MethodForecast | undefined {
+  const model = fitSmoothing(y, { trend, season: "N", period: 1 }, effortOptions(effort));
+  return model
+    ? { mean: forecastSmoothing(model, horizon), sd: smoothingForecastSd(model, horizon) }
+    : undefined;
+}
+
+function seasonalEtsOf(
+  y: readonly number[],
+  ctx: MethodContext,
+  specs: SmoothingSpec[],
+): MethodForecast | undefined {
+  let best: SmoothingModel | undefined;
+  for (const spec of specs) {
+    const model = fitSmoothing(y, spec, effortOptions(ctx.effort));
+    if (model && (!best || model.aicc < best.aicc)) best = model;
+  }
+  return best
+    ? { mean: forecastSmoothing(best, ctx.horizon), sd: smoothingForecastSd(best, ctx.horizon) }
+    : undefined;
+}
 
 function deseasonalisedSmoothing(
   y: readonly number[],

@@ -5,6 +5,8 @@ import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { register } from "../../infra/cli/commands/anomalies.js";
 import { createDetector, observePoint, scoreSeries } from "../../shared/anomaly/detector.js";
+import { createChangePoint, observeChange } from "../../shared/anomaly/change-point.js";
+import { createExceedance, observeExceedance } from "../../shared/anomaly/exceedance.js";
 import { findPeerOutliers } from "../../shared/anomaly/peers.js";
 import {
   createRobustWindow,
@@ -121,5 +123,44 @@ describe("prophet anomalies (CLI contract)", () => {
     expect(out[0]).toBe("timestamp,value,anomaly_score");
     expect(out).toHaveLength(401);
     expect(out[1]!.split(",")[0]).toBe(lines[0]!.split(",")[0]);
+  });
+});
+
+describe("the alarm statistics", () => {
+  it("measure a surprise against a quantile of the daily maxima, with a floor until two days exist", () => {
+    const e = createExceedance({ margin: 2, quantile: 0.5, blocks: 30, minBlocks: 2, floor: 4 }, 3);
+    // Blocks of 3 points: maxima 1 and 3 after six points; before that the bar is the floor.
+    expect([1, 0, 0, 3, 2, 0].map((x) => observeExceedance(e, x))).toEqual([0.25, 0, 0, 0.75, 0.5, 0]);
+    // Typical block maximum = median(1, 3) = 2, bar = max(4, 2 * 2) = 4.
+    expect(observeExceedance(e, 8)).toBe(2);
+  });
+
+  it("alarm once when a value leaves the range seen so far, then hold the alarm", () => {
+    const y = seasonal(2000, 6);
+    y[1500] = 1000;
+    y[1510] = 1000;
+    const s = scoreSeries(times(2000), y);
+    expect(s[1500]).toBeGreaterThanOrEqual(0.5);
+    expect(s[1510]).toBeLessThan(0.5);
+  });
+
+  it("let a clearly bigger incident through the cool-down", () => {
+    const y = seasonal(2000, 7);
+    y[1500] = 300;
+    y[1520] = 3000;
+    const s = scoreSeries(times(2000), y);
+    expect(s[1500]).toBeGreaterThanOrEqual(0.5);
+    expect(s[1520]).toBeGreaterThanOrEqual(0.5);
+  });
+});
+
+describe("the CUSUM change-point detector", () => {
+  it("signals a sustained level shift of 3 robust sd within a few points, and not on noise", () => {
+    const rand = seededRandom(9);
+    const cp = createChangePoint();
+    const noise = Array.from({ length: 500 }, () => observeChange(cp, gaussian(rand)));
+    expect(noise.every((s) => s < 1)).toBe(true);
+    const shifted = Array.from({ length: 10 }, () => observeChange(cp, 3 + gaussian(rand)));
+    expect(shifted.findIndex((s) => s >= 1)).toBeLessThan(10);
   });
 });

@@ -18,6 +18,7 @@ import {
   updateForecaster,
   type Forecaster,
 } from "../../shared/forecast/incremental.js";
+import { createMissReserve, observeMiss, reserve, seasonalPeak } from "../../shared/forecast/capacity.js";
 import { gaussian, seededRandom } from "./synthetic.js";
 
 const { values: args } = parseArgs({
@@ -98,8 +99,15 @@ const crane: Policy = (h, t) => {
   return 1.2 * max;
 };
 
-/** The engine: 5-minute maxima, the incremental forecaster refitted hourly and updated every bucket. */
-function engine(): Policy {
+/**
+ * The engine: 5-minute maxima, the incremental forecaster refitted hourly and updated every bucket;
+ * it provisions for the upper 95 % bound at the lead time and for the seasonal peak memory (the
+ * highest demand within 5 minutes of the target time on the last 3 days). With `withReserve`, the
+ * largest shortfall of the last 7 days is added as headroom for surges.
+ */
+function engine(withReserve = false): Policy {
+  const misses = createMissReserve(7 * MIN_PER_DAY);
+  let lastTarget = 0;
   let forecaster: Forecaster | undefined;
   let bucketsSeen = 0;
   let upper: number[] = [];
@@ -122,7 +130,13 @@ function engine(): Policy {
     // Cover the forecast bucket the lead time reaches, and the one before it, and never less than now.
     const minutesAhead = (t + 1) % BUCKET === 0 ? lead : lead + ((t + 1) % BUCKET);
     const k = Math.min(HORIZON - 1, Math.floor((minutesAhead - 1) / BUCKET));
-    return Math.max(h[t] ?? 0, upper[k] ?? 0, upper[Math.max(0, k - 1)] ?? 0);
+    // How far demand now exceeds what was planned for it (the target computed `lead` minutes ago is
+    // close enough: plans change slowly).
+    observeMiss(misses, t, h[t] ?? 0, lastTarget);
+    const peak = seasonalPeak(h, t, t + lead, { period: MIN_PER_DAY, halfWidth: 5, cycles: 3 });
+    const base = Math.max(h[t] ?? 0, upper[k] ?? 0, upper[Math.max(0, k - 1)] ?? 0, peak);
+    lastTarget = base;
+    return withReserve ? base + reserve(misses) : base;
   };
 }
 
@@ -190,7 +204,8 @@ const policies: Record<string, () => Policy> = {
   "predict_linear 1h": () => predictLinear,
   holt_winters: () => holtWinters(),
   "crane max3d x1.2": () => crane,
-  "prophet engine": engine,
+  "prophet engine": () => engine(),
+  "prophet + reserve": () => engine(true),
 };
 
 const rand = seededRandom(7);
