@@ -37,6 +37,21 @@ export const configSchema = z.object({
   OPENAI_BASE_URL: url("OpenAI-compatible endpoint").optional(),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_MODEL: z.string().optional(),
+  /** HMAC key for masking names sent to the LLM; a random per-process key when unset (ADR 0005). */
+  PROPHET_MASK_KEY: z.string().min(16, "expected at least 16 characters").optional(),
+  /** Deadline of one LLM call, retries included. */
+  PROPHET_LLM_TIMEOUT_MS: z.coerce
+    .number({ error: "expected milliseconds" })
+    .int()
+    .min(100)
+    .max(300_000)
+    .default(20_000),
+  PROPHET_LLM_MAX_TOKENS: z.coerce
+    .number({ error: "expected a number" })
+    .int()
+    .min(64)
+    .max(16_384)
+    .default(800),
 });
 
 export type Config = z.infer<typeof configSchema>;

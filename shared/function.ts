@@ -3,6 +3,7 @@
 import type { ProphetEvent } from "./events/envelope.js";
 import type { Clock } from "./ports/clock.js";
 import type { ClusterPort } from "./ports/cluster.js";
+import type { LlmPort } from "./ports/llm.js";
 import type { Logger } from "./ports/log.js";
 import type { Store } from "./ports/store.js";
 
@@ -14,6 +15,8 @@ export interface Deps {
   cluster: string;
   /** The Kubernetes cluster to read; absent when none is configured (functions must cope). */
   kube?: ClusterPort;
+  /** An OpenAI-compatible model, always behind masking; absent means rule-based explanations. */
+  llm?: LlmPort;
 }
 
 export interface Schedule {

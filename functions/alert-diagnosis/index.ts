@@ -1,7 +1,8 @@
 // alert-diagnosis: an incident's alert names an object (pod, workload, node, namespace); read
 // the cluster around it, run the analyzers, keep the findings that belong to the object's owner
 // chain and neighbours, pick the root cause, explain it, store it and announce it. Without a
-// cluster port it still answers, with a diagnosis that says no cluster is configured.
+// cluster port it still answers, with a diagnosis that says no cluster is configured. With an LLM
+// port, the model rewrites the explanation from the masked findings (ADR 0005), or it says why not.
 import { DiagnosisCompleted, IncidentOpened, isEvent } from "../../shared/events/catalog.js";
 import { makeEvent } from "../../shared/events/emit.js";
 import type { ProphetEvent } from "../../shared/events/envelope.js";
@@ -10,9 +11,12 @@ import { defineFunction, functionSource } from "../../shared/function.js";
 import type { ClusterView } from "../../shared/diagnosis/cluster-view.js";
 import { diagnose } from "../../shared/diagnosis/diagnose.js";
 import { explain } from "../../shared/diagnosis/explain.js";
+import { explainWithLlm } from "../../shared/diagnosis/llm-explain.js";
 import { inScope, scopeOf } from "../../shared/diagnosis/scope.js";
 import { recordDiagnosis } from "../../shared/diagnosis/store.js";
 import { viewFromCluster } from "../../shared/kube/snapshot.js";
+import type { LlmPort } from "../../shared/ports/llm.js";
+import type { Logger } from "../../shared/ports/log.js";
 import { appendAudit } from "../../shared/store/audit.js";
 
 const name = "alert-diagnosis";
@@ -35,6 +39,7 @@ function unavailable(
     explanation: {
       summary,
       nextSteps: ["give alert-diagnosis a cluster (KUBECONFIG or in-cluster credentials) it can read"],
+      explainer: "rule-based",
     },
     scope: { basis: "none", objects: 0 },
     durationMs: 0,
@@ -63,7 +68,7 @@ export function diagnoseIncident(
     status: findings.length > 0 ? "ProblemDetected" : "OK",
     rootCause: ex.rootCause ?? null,
     findings,
-    explanation: { summary, nextSteps: ex.nextSteps },
+    explanation: { summary, nextSteps: ex.nextSteps, explainer: "rule-based" },
     scope: {
       basis: scope.basis,
       objects: scope.objects.size,
@@ -72,6 +77,35 @@ export function diagnoseIncident(
     durationMs: 0,
   };
 }
+
+/**
+ * With an LLM configured, its grounded explanation replaces the rule-based text; on any failure
+ * the rule-based text stays and the diagnosis records why.
+ */
+async function withLlmExplanation(data: DiagnosisCompletedData, llm: LlmPort, log: Logger): Promise<void> {
+  if (data.status !== "ProblemDetected" || !data.rootCause) return;
+  const rootCause = data.findings.indexOf(data.rootCause);
+  const missing = data.scope.missing
+    ? `The alert names ${data.scope.missing}, which the cluster does not have. `
+    : "";
+  const ex = await explainWithLlm(llm, {
+    alertname: data.alertname,
+    target: data.target,
+    findings: data.findings,
+    rootCause: rootCause < 0 ? 0 : rootCause,
+    ruleBased: { summary: data.explanation.summary, nextSteps: data.explanation.nextSteps },
+  });
+  if (ex.fallback) {
+    log.warn(
+      { incident: data.incidentId, model: llm.model, reason: ex.fallback },
+      "LLM explanation not used",
+    );
+    data.explanation = { ...data.explanation, explainer: "rule-based", fallback: ex.fallback };
+    return;
+  }
+  data.explanation = { ...ex, summary: `${missing}${ex.summary}` };
+}
+
 const source = functionSource(name);
 
 export const alertDiagnosis = defineFunction({
@@ -108,6 +142,7 @@ export const alertDiagnosis = defineFunction({
             ? `The Kubernetes API of ${cluster} could not be read (${unreadable}), so the objects behind ${incident.alertname} were not analysed.`
             : `No Kubernetes cluster is configured for ${cluster}, so the objects behind ${incident.alertname} were not analysed.`,
         );
+    if (deps.llm) await withLlmExplanation(data, deps.llm, deps.log);
     data.durationMs = Math.round((performance.now() - started) * 100) / 100;
     const now = deps.clock.now();
     const out = makeEvent(DiagnosisCompleted, data, {
@@ -139,6 +174,7 @@ export const alertDiagnosis = defineFunction({
           diagnosisId: out.id,
           status: data.status,
           findings: data.findings.length,
+          explainer: data.explanation.explainer,
           rootCause: data.rootCause
             ? {
                 kind: data.rootCause.kind,

@@ -5,6 +5,7 @@ import { ProphetError } from "../../shared/errors.js";
 import type { Deps } from "../../shared/function.js";
 import { systemClock, type Clock } from "../../shared/ports/clock.js";
 import type { ClusterPort } from "../../shared/ports/cluster.js";
+import type { LlmPort } from "../../shared/ports/llm.js";
 import type { Logger } from "../../shared/ports/log.js";
 import { openStore } from "../../shared/store/open.js";
 import { createLogger } from "./logger.js";
@@ -35,6 +36,36 @@ async function clusterPort(
   return kubeClusterPort(kubeconfig ? { kubeconfig } : {});
 }
 
+/**
+ * The LLM, when a model and an endpoint (OPENAI_BASE_URL, or OpenAI itself with OPENAI_API_KEY)
+ * are configured; always behind masking. The adapter loads `openai` only on its first call.
+ */
+export async function llmPort(cfg: Config, log: Logger): Promise<LlmPort | undefined> {
+  if (!cfg.OPENAI_BASE_URL && !cfg.OPENAI_API_KEY) return undefined;
+  if (!cfg.OPENAI_MODEL) {
+    throw new ProphetError(
+      "invalid_config",
+      "OPENAI_MODEL is required when OPENAI_BASE_URL or OPENAI_API_KEY is set (e.g. gpt-4o-mini, llama3.1:8b)",
+      [{ path: "OPENAI_MODEL", message: "required with OPENAI_BASE_URL or OPENAI_API_KEY" }],
+    );
+  }
+  const [{ openAiCompatible }, { maskedLlm }, { randomBytes }] = await Promise.all([
+    import("../../shared/llm/openai.js"),
+    import("../../shared/llm/masked.js"),
+    import("node:crypto"),
+  ]);
+  if (!cfg.PROPHET_MASK_KEY)
+    log.info({}, "PROPHET_MASK_KEY is unset: masked names use a random key for this process only");
+  const inner = openAiCompatible({
+    ...(cfg.OPENAI_BASE_URL ? { baseURL: cfg.OPENAI_BASE_URL } : {}),
+    ...(cfg.OPENAI_API_KEY ? { apiKey: cfg.OPENAI_API_KEY } : {}),
+    model: cfg.OPENAI_MODEL,
+    timeoutMs: cfg.PROPHET_LLM_TIMEOUT_MS,
+    maxTokens: cfg.PROPHET_LLM_MAX_TOKENS,
+  });
+  return maskedLlm(inner, cfg.PROPHET_MASK_KEY ?? randomBytes(32));
+}
+
 export async function createDeps(
   cfg: Config,
   overrides: { clock?: Clock; log?: Logger; kubeconfig?: string } = {},
@@ -48,6 +79,7 @@ export async function createDeps(
       [{ path: "DATABASE_URL", message: "required in a cloud deployment" }],
     );
   }
+  const llm = await llmPort(cfg, log); // before the store: a bad LLM setting must not leak it
   const store = await openStore({
     ...(cfg.DATABASE_URL ? { databaseUrl: cfg.DATABASE_URL } : {}),
     dataDir: cfg.PROPHET_DATA_DIR,
@@ -56,6 +88,7 @@ export async function createDeps(
   return {
     store,
     ...(kube ? { kube } : {}),
+    ...(llm ? { llm } : {}),
     clock: overrides.clock ?? systemClock,
     log,
     cluster: cfg.PROPHET_CLUSTER,

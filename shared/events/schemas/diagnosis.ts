@@ -12,7 +12,18 @@ export const diagnosisCompletedDataSchema = z.object({
   /** The finding most likely to cause the others; null when there are none. */
   rootCause: findingSchema.nullable(),
   findings: z.array(findingSchema),
-  explanation: z.object({ summary: z.string().min(1), nextSteps: z.array(z.string()) }),
+  explanation: z.object({
+    summary: z.string().min(1),
+    nextSteps: z.array(z.string()),
+    /** Who wrote the text: "rule-based" or "llm:<model>" (absent in older diagnoses). */
+    explainer: z.string().optional(),
+    /** Why the rule-based text is used although an LLM is configured (timeout, bad answer, …). */
+    fallback: z.string().optional(),
+    /** LLM only: the finding (index into `findings`) it names as the root cause, and why. */
+    likelyCause: z.object({ finding: z.number().int().nonnegative(), reasoning: z.string() }).optional(),
+    /** LLM only: for each next step, the findings (indexes) it follows from. */
+    citations: z.array(z.array(z.number().int().nonnegative())).optional(),
+  }),
   /** How the objects to analyse were chosen, and how many there were. */
   scope: z.object({
     basis: z.enum(["object", "node", "namespace", "none"]),
