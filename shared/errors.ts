@@ -3,6 +3,7 @@
 
 export type ErrorCode =
   | "bad_request"
+  | "payload_too_large"
   | "invalid_event"
   | "invalid_data"
   | "unknown_type"
@@ -15,6 +16,7 @@ export type ErrorCode =
 
 const statusOf: Record<ErrorCode, number> = {
   bad_request: 400,
+  payload_too_large: 413,
   invalid_event: 400,
   invalid_data: 400,
   unknown_type: 400,

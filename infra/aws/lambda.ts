@@ -71,11 +71,7 @@ export function toLambdaHandler(fn: ProphetFunction, opts: AdapterOptions = {}) 
     const now = ctx.deps.clock.now();
     const edge = { now, cluster: ctx.deps.cluster };
     if (isApiGatewayV2(event)) {
-      const body = event.body
-        ? event.isBase64Encoded
-          ? Buffer.from(event.body, "base64").toString("utf8")
-          : event.body
-        : "";
+      const body = event.body ? (event.isBase64Encoded ? Buffer.from(event.body, "base64") : event.body) : "";
       const reply = await handleHttpRequest(
         { method: event.requestContext.http.method, path: event.rawPath, headers: event.headers, body },
         route,

@@ -14,7 +14,7 @@ export function toFunctionsFrameworkTarget(fn: ProphetFunction, opts: AdapterOpt
   return async (req, res) => {
     const ctx = await runtime.context();
     const body = req.rawBody
-      ? req.rawBody.toString("utf8")
+      ? new Uint8Array(req.rawBody)
       : typeof req.body === "string"
         ? req.body
         : JSON.stringify(req.body ?? "");

@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "../../shared/config.js";
+import { maxBodyBytes } from "../../shared/events/edge/http.js";
 import { ProphetError } from "../../shared/errors.js";
 import type { ProphetFunction } from "../../shared/function.js";
 import type { Clock } from "../../shared/ports/clock.js";
@@ -35,20 +36,20 @@ export interface RunningHost {
   close(): Promise<void>;
 }
 
-const maxBodyBytes = 5 * 1024 * 1024;
-
-function readBody(req: IncomingMessage): Promise<string> {
+/** Reads the whole body; past the limit it keeps draining (so the 413 can be answered) but stores nothing. */
+function readBody(req: IncomingMessage): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (c: Buffer) => {
       size += c.length;
-      if (size > maxBodyBytes) {
-        reject(new ProphetError("bad_request", `request body larger than ${maxBodyBytes} bytes`));
-        req.destroy();
-      } else chunks.push(c);
+      if (size <= maxBodyBytes) chunks.push(c);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => {
+      if (size > maxBodyBytes)
+        reject(new ProphetError("payload_too_large", `request body larger than ${maxBodyBytes} bytes`));
+      else resolve(Buffer.concat(chunks));
+    });
     req.on("error", reject);
   });
 }

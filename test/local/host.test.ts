@@ -101,6 +101,29 @@ describe("local host on embedded defaults", () => {
     expect((await fetch(`${host.url}/healthz`)).status).toBe(200);
   });
 
+  it("rejects malformed alerts with a 4xx and the reason: missing labels, too large, not UTF-8", async () => {
+    const hook = JSON.parse(sampleText("alertmanager/webhook-v4-kube-pod-crashlooping.json")) as {
+      alerts: Array<Record<string, unknown>>;
+    };
+    delete hook.alerts[0]?.labels;
+    const noLabels = await post("/alertmanager", JSON.stringify(hook));
+    expect(noLabels.status).toBe(400);
+    expect(await noLabels.json()).toMatchObject({ issues: [{ path: "alerts.0.labels" }] });
+
+    const huge = await post("/alertmanager", `{"pad":"${"x".repeat(6 * 1024 * 1024)}"}`);
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toMatchObject({ error: "payload_too_large" });
+
+    const latin1 = Buffer.concat([Buffer.from('{"receiver":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]);
+    const notUtf8 = await fetch(`${host.url}/alertmanager`, { method: "POST", body: latin1 });
+    expect(notUtf8.status).toBe(400);
+    expect(await notUtf8.json()).toMatchObject({ message: "the request body is not valid UTF-8" });
+
+    const notAnObject = await post("/alertmanager", "[1,2,3]");
+    expect(notAnObject.status).toBe(400);
+    expect((await fetch(`${host.url}/healthz`)).status).toBe(200);
+  });
+
   it("counts events in /metrics", async () => {
     const text = await (await fetch(`${host.url}/metrics`)).text();
     expect(text).toMatch(
@@ -109,7 +132,7 @@ describe("local host on embedded defaults", () => {
     expect(text).toMatch(
       /prophet_events_duplicate_total\{function="alert-intake",type="io.prophet.alert.firing"\} 2/,
     );
-    expect(text).toMatch(/prophet_events_rejected_total\{[^}]*code="bad_request"\} 1/);
+    expect(text).toMatch(/prophet_events_rejected_total\{[^}]*code="bad_request"\} 2/);
     expect(text).toMatch(/prophet_handler_duration_seconds_bucket/);
   });
 

@@ -12,7 +12,30 @@ export interface InboundHttpRequest {
   method: string;
   path: string;
   headers: Record<string, string | string[] | undefined>;
-  body: string;
+  /** Raw bytes are decoded here (strict UTF-8, size-limited), so every runtime rejects alike. */
+  body: string | Uint8Array;
+}
+
+/** Largest request body any edge accepts (Alertmanager batches of thousands of alerts fit). */
+export const maxBodyBytes = 5 * 1024 * 1024;
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Bytes → text, refusing what is not UTF-8 instead of silently substituting U+FFFD. */
+export function decodeBody(bytes: Uint8Array): string {
+  if (bytes.byteLength > maxBodyBytes) {
+    throw new ProphetError(
+      "payload_too_large",
+      `request body of ${bytes.byteLength} bytes is larger than ${maxBodyBytes}`,
+    );
+  }
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw new ProphetError("bad_request", "the request body is not valid UTF-8", [
+      { path: "(body)", message: "not valid UTF-8" },
+    ]);
+  }
 }
 
 export interface EdgeOptions {
@@ -58,12 +81,13 @@ export function eventsFromHttp(req: InboundHttpRequest, opts: EdgeOptions): Prop
     throw new ProphetError("bad_request", `${req.method} is not accepted here; POST an event`);
   }
   const headers = lowerHeaders(req.headers);
+  const text = typeof req.body === "string" ? req.body : decodeBody(req.body);
   const isAlertmanagerPath = /\/alertmanager\/?$/.test(req.path);
   const contentType = headers["content-type"] ?? "";
   const isCloudEvent = "ce-specversion" in headers || contentType.startsWith("application/cloudevents");
 
   if (isAlertmanagerPath || !isCloudEvent) {
-    const body = parseJson(req.body, isAlertmanagerPath ? "Alertmanager webhook" : "request");
+    const body = parseJson(text, isAlertmanagerPath ? "Alertmanager webhook" : "request");
     if (isAlertmanagerPath || looksLikeAlertmanagerWebhook(body)) {
       return fanOutAlertmanagerWebhook(body, {
         receivedAt: opts.now,
@@ -76,10 +100,10 @@ export function eventsFromHttp(req: InboundHttpRequest, opts: EdgeOptions): Prop
     );
   }
 
-  if (contentType.startsWith("application/cloudevents")) parseJson(req.body, "CloudEvent");
+  if (contentType.startsWith("application/cloudevents")) parseJson(text, "CloudEvent");
   let decoded: unknown;
   try {
-    decoded = HTTP.toEvent({ headers, body: req.body });
+    decoded = HTTP.toEvent({ headers, body: text });
   } catch (err) {
     throw new ProphetError("invalid_event", `not a valid CloudEvent: ${(err as Error).message}`);
   }
