@@ -70,12 +70,20 @@ export function buildProgram(): Command {
       const useSandbox = cfg.PROPHET_SANDBOX && !cfg.KUBECONFIG && !process.env.KUBERNETES_SERVICE_HOST;
       let stopSandbox = async () => {};
       let kubeconfig: string | undefined;
+      let setAlertWebhook: (url: string) => void = () => {};
       if (useSandbox) {
         const { launchSandbox } = await import("./commands/sandbox.js");
         const { sandbox, statePath } = await launchSandbox({ speed: cfg.PROPHET_SANDBOX_SPEED });
         kubeconfig = sandbox.kubeconfigPath;
+        setAlertWebhook = (url) => sandbox.setAlertWebhook(url);
         log.info(
-          { url: sandbox.url, kubeconfig, scenario: sandbox.scenario.name, speed: cfg.PROPHET_SANDBOX_SPEED },
+          {
+            url: sandbox.url,
+            prometheus: sandbox.prometheusUrl,
+            kubeconfig,
+            scenario: sandbox.scenario.name,
+            speed: cfg.PROPHET_SANDBOX_SPEED,
+          },
           `sandbox cluster running: kubectl --kubeconfig ${kubeconfig} get pods -A; inject faults with \`npx prophet sandbox inject <fault>\``,
         );
         stopSandbox = async () => {
@@ -90,6 +98,8 @@ export function buildProgram(): Command {
         ...(kubeconfig ? { kubeconfig } : {}),
         ...(opts.port ? { port: Number(opts.port) } : {}),
       });
+      // The sandbox's alert rules notify this host, as a cluster's Alertmanager would.
+      setAlertWebhook(`${host.url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, "//127.0.0.1")}/alertmanager`);
       const stop = async (signal: string) => {
         log.info({ signal }, "shutting down");
         await host.close();

@@ -33,3 +33,16 @@ export function demandUtilization(
     return (100 * demandAt(p, now, factor)) / (Math.max(1, ready) * p.perPodRps);
   };
 }
+
+/** Requests/s a workload (keyed "ns/Kind/name") receives now, faults' demand factors included. */
+export type DemandRate = (workload: string, now: Date) => { rps: number; perPodRps: number };
+
+export function demandRate(
+  profiles: Map<string, DemandProfile>,
+  behaviour: Map<string, WorkloadBehaviour>,
+): DemandRate {
+  return (workload, now) => {
+    const p = profiles.get(workload) ?? defaultProfile;
+    return { rps: demandAt(p, now, behaviour.get(workload)?.demandFactor ?? 1), perPodRps: p.perPodRps };
+  };
+}

@@ -9,7 +9,8 @@ import type { KubeObject } from "./apiserver/types.js";
 import { SandboxClock } from "./clock.js";
 import type { SimSettings, UtilizationModel } from "./controllers/context.js";
 import { simulatedLogs } from "./controllers/logs.js";
-import { demandUtilization } from "./demand.js";
+import { SandboxAlerting } from "./alerts/index.js";
+import { demandRate, demandUtilization } from "./demand.js";
 import {
   FaultError,
   FaultInjector,
@@ -21,11 +22,18 @@ import { seededRandom } from "./random.js";
 import { loadScenario, type Scenario } from "./scenario.js";
 import { seedCluster } from "./seed.js";
 import { Simulation } from "./simulation.js";
+import { createMetricsHandler } from "./metrics/index.js";
+import { ClusterTelemetry } from "./telemetry/index.js";
 
 export { SandboxClock } from "./clock.js";
 export { faultKinds, type ActiveFault, type FaultKind, type FaultRequest } from "./faults.js";
 export { loadScenario, parseScenario, defaultScenarioPath, type Scenario } from "./scenario.js";
 export { Simulation } from "./simulation.js";
+export { ClusterTelemetry } from "./telemetry/index.js";
+export { SandboxAlerting, type WebhookPayload } from "./alerts/index.js";
+
+/** Where the sandbox's Prometheus API lives on the API server's port (/api/v1 is Kubernetes' there). */
+export const PROMETHEUS_PREFIX = "/prometheus";
 
 export interface SandboxOptions {
   port?: number;
@@ -43,6 +51,12 @@ export interface SandboxOptions {
   utilization?: UtilizationModel;
   /** Skip the scenario's warm-up (tests that want to watch the cluster come up). */
   skipWarmup?: boolean;
+  /** Alertmanager webhook v4 receiver for the built-in alert rules (e.g. Prophet's /alertmanager). */
+  alertWebhookUrl?: string;
+  /** Scrape/evaluation interval and history of the built-in Prometheus (defaults 30 s and 6 h). */
+  metrics?: { scrapeIntervalMs?: number; retentionMs?: number };
+  /** Alertmanager timing in simulated ms (defaults: group_wait 30 s, group_interval 1 m, repeat 1 h). */
+  alerting?: { groupWaitMs?: number; groupIntervalMs?: number; repeatIntervalMs?: number };
 }
 
 export interface Sandbox {
@@ -52,6 +66,13 @@ export interface Sandbox {
   api: ApiServer;
   simulation: Simulation;
   scenario: Scenario;
+  /** Base URL of the Prometheus HTTP API and /metrics: `${prometheusUrl}/api/v1/query`, `${prometheusUrl}/metrics`. */
+  prometheusUrl: string;
+  /** The workload metrics (cAdvisor, kube-state-metrics, Karpenter, application) and their store. */
+  telemetry: ClusterTelemetry;
+  alerting: SandboxAlerting;
+  /** Sends alert webhooks to `url` from now on (undefined stops sending). */
+  setAlertWebhook(url: string | undefined): void;
   inject(fault: FaultRequest): ActiveFault;
   revert(id: string): ActiveFault;
   faults(): ActiveFault[];
@@ -94,7 +115,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     random: seededRandom(seed ^ 0x5eed),
     workloads: { manual: true },
     logs,
-    routes: { prefix: "/sandbox/", handle: (req, res) => control(req, res) },
+    routes: [
+      { prefix: "/sandbox/", handle: (req, res) => control(req, res) },
+      { prefix: `${PROMETHEUS_PREFIX}/`, handle: (req, res) => prometheus(req, res) },
+    ],
   });
   const workloads = api.workloads;
   if (!workloads) throw new Error("the workload controller did not start");
@@ -114,13 +138,44 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   // The demand model reads the same behaviour map the faults write.
   simulation.ctx.utilization = opts.utilization ?? demandUtilization(profiles, simulation.ctx.behaviour);
   const injector = new FaultInjector(simulation.ctx);
-  simulation.step(clock.now());
-  const unsubscribe = clock.onTick((now) => simulation.step(now));
+  const telemetry = new ClusterTelemetry({
+    ctx: simulation.ctx,
+    demand: demandRate(profiles, simulation.ctx.behaviour),
+    ...opts.metrics,
+  });
+  const prometheusUrl = `${api.url}${PROMETHEUS_PREFIX}`;
+  const alerting = new SandboxAlerting(telemetry.store, {
+    ...(opts.alertWebhookUrl ? { url: opts.alertWebhookUrl } : {}),
+    ...opts.alerting,
+    receiver: "prophet-sandbox",
+    externalUrl: prometheusUrl,
+  });
+  const metricsHandler = createMetricsHandler({ store: telemetry.store, now: () => clock.now().getTime() });
+  const tick = (now: Date) => {
+    simulation.step(now);
+    try {
+      const before = telemetry.scrapes;
+      telemetry.maybeScrape(now.getTime());
+      if (telemetry.scrapes !== before) alerting.evaluate(now.getTime());
+    } catch (err) {
+      // Like a failed scrape: the cluster keeps running, the gap shows in the metrics.
+      process.emitWarning(`sandbox metrics: ${String(err)}`);
+    }
+  };
+  tick(clock.now());
+  const unsubscribe = clock.onTick(tick);
   if (!opts.skipWarmup && scenario.warmupSeconds > 0) clock.advance(scenario.warmupSeconds * 1000);
   const ownDir = opts.kubeconfigPath ? undefined : mkdtempSync(join(tmpdir(), "prophet-sandbox-"));
   const kubeconfigPath = opts.kubeconfigPath ?? join(ownDir ?? "", "kubeconfig");
   api.writeKubeconfig(kubeconfigPath);
   if (opts.speed) clock.startRealTime(opts.speed);
+
+  async function prometheus(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    req.url = (req.url ?? "/").slice(PROMETHEUS_PREFIX.length);
+    if (await metricsHandler(req, res)) return;
+    res.writeHead(404, { "Content-Type": "text/plain" });
+    res.end(`404 page not found\n`);
+  }
 
   async function control(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const send = (code: number, body: unknown) => {
@@ -168,6 +223,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     api,
     simulation,
     scenario,
+    prometheusUrl,
+    telemetry,
+    alerting,
+    setAlertWebhook: (url) => alerting.setWebhook(url),
     inject: (f) => injector.inject(f),
     revert: (id) => injector.revert(id),
     faults: () => injector.list(),
@@ -175,6 +234,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     close: async () => {
       clock.stop();
       unsubscribe();
+      alerting.setWebhook(undefined);
+      await alerting.notifier.idle();
       await api.close();
       if (ownDir) rmSync(ownDir, { recursive: true, force: true });
     },

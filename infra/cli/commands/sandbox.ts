@@ -123,7 +123,16 @@ export async function launchSandbox(opts: {
   const statePath = join(stateDir, "sandbox.json");
   writeFileSync(
     statePath,
-    JSON.stringify({ url: sandbox.url, kubeconfigPath: sandbox.kubeconfigPath, pid: process.pid }, null, 2),
+    JSON.stringify(
+      {
+        url: sandbox.url,
+        kubeconfigPath: sandbox.kubeconfigPath,
+        prometheusUrl: sandbox.prometheusUrl,
+        pid: process.pid,
+      },
+      null,
+      2,
+    ),
   );
   return { sandbox, statePath };
 }

@@ -39,8 +39,13 @@ export interface ApiServerOptions {
   workloads?: WorkloadControllerOptions | boolean;
   /** Seeded source for uids and generated names (default: crypto-random). */
   random?: () => number;
-  /** Extra HTTP routes under a path prefix (the sandbox's control API), served before the Kubernetes paths. */
-  routes?: { prefix: string; handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void };
+  /** Extra HTTP routes under path prefixes (the sandbox's control API), served before the Kubernetes paths. */
+  routes?: ExtraRoute | ExtraRoute[];
+}
+
+export interface ExtraRoute {
+  prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void> | void;
 }
 
 export interface ApiServer {
@@ -142,7 +147,8 @@ class ApiHandler {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const segs = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
     const [root, a, b] = segs;
-    if (this.routes && url.pathname.startsWith(this.routes.prefix)) return this.routes.handle(req, res);
+    const extra = [this.routes ?? []].flat().find((r) => url.pathname.startsWith(r.prefix));
+    if (extra) return extra.handle(req, res);
     if (root === "version") return sendJson(res, 200, version());
     if (root === "healthz" || root === "livez" || root === "readyz") return sendText(res, 200, "ok");
     if (root === "openapi") return this.openapi(res, segs.slice(1));
