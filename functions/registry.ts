@@ -3,8 +3,14 @@ import type { ProphetFunction } from "../shared/function.js";
 import { alertDiagnosis } from "./alert-diagnosis/index.js";
 import { alertIntake } from "./alert-intake/index.js";
 import { auditVerify } from "./audit-verify/index.js";
+import { incidentNotify } from "./incident-notify/index.js";
 
-export const functions: readonly ProphetFunction[] = [alertIntake, auditVerify, alertDiagnosis];
+export const functions: readonly ProphetFunction[] = [
+  alertIntake,
+  auditVerify,
+  alertDiagnosis,
+  incidentNotify,
+];
 
 export function findFunction(name: string): ProphetFunction | undefined {
   return functions.find((f) => f.name === name);

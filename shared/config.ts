@@ -52,6 +52,10 @@ export const configSchema = z.object({
     .min(64)
     .max(16_384)
     .default(800),
+  /** Slack incoming webhook for incident notifications (a credential: never logged). */
+  SLACK_WEBHOOK_URL: url("Slack incoming webhook").optional(),
+  /** Generic JSON webhook for incident notifications (body in shared/notify/webhook.ts). */
+  PROPHET_NOTIFY_WEBHOOK_URL: url("notification webhook").optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -64,7 +68,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const issues = res.error.issues.map((i) => {
     const variable = String(i.path[0] ?? "(env)");
     const shown =
-      variable.includes("KEY") || variable === "DATABASE_URL" ? "(hidden)" : JSON.stringify(env[variable]);
+      variable.includes("KEY") || variable === "DATABASE_URL" || variable.endsWith("WEBHOOK_URL")
+        ? "(hidden)"
+        : JSON.stringify(env[variable]);
     return { path: variable, message: `${i.message}; got ${shown}` };
   });
   throw new ProphetError(

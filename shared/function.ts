@@ -5,6 +5,7 @@ import type { Clock } from "./ports/clock.js";
 import type { ClusterPort } from "./ports/cluster.js";
 import type { LlmPort } from "./ports/llm.js";
 import type { Logger } from "./ports/log.js";
+import type { Notifier } from "./ports/notify.js";
 import type { Store } from "./ports/store.js";
 
 export interface Deps {
@@ -17,6 +18,8 @@ export interface Deps {
   kube?: ClusterPort;
   /** An OpenAI-compatible model, always behind masking; absent means rule-based explanations. */
   llm?: LlmPort;
+  /** Where incident notifications go (Slack, a JSON webhook); absent or empty means nowhere. */
+  notify?: readonly Notifier[];
 }
 
 export interface Schedule {

@@ -7,6 +7,7 @@ import { systemClock, type Clock } from "../../shared/ports/clock.js";
 import type { ClusterPort } from "../../shared/ports/cluster.js";
 import type { LlmPort } from "../../shared/ports/llm.js";
 import type { Logger } from "../../shared/ports/log.js";
+import type { Notifier } from "../../shared/ports/notify.js";
 import { openStore } from "../../shared/store/open.js";
 import { createLogger } from "./logger.js";
 
@@ -66,6 +67,19 @@ export async function llmPort(cfg: Config, log: Logger): Promise<LlmPort | undef
   return maskedLlm(inner, cfg.PROPHET_MASK_KEY ?? randomBytes(32));
 }
 
+/** The notification channels configured; none means incident-notify stays silent. */
+export async function notifiers(cfg: Config): Promise<Notifier[]> {
+  if (!cfg.SLACK_WEBHOOK_URL && !cfg.PROPHET_NOTIFY_WEBHOOK_URL) return [];
+  const [{ slackNotifier }, { webhookNotifier }] = await Promise.all([
+    import("../../shared/notify/slack.js"),
+    import("../../shared/notify/webhook.js"),
+  ]);
+  return [
+    ...(cfg.SLACK_WEBHOOK_URL ? [slackNotifier(cfg.SLACK_WEBHOOK_URL)] : []),
+    ...(cfg.PROPHET_NOTIFY_WEBHOOK_URL ? [webhookNotifier(cfg.PROPHET_NOTIFY_WEBHOOK_URL)] : []),
+  ];
+}
+
 export async function createDeps(
   cfg: Config,
   overrides: { clock?: Clock; log?: Logger; kubeconfig?: string } = {},
@@ -80,6 +94,7 @@ export async function createDeps(
     );
   }
   const llm = await llmPort(cfg, log); // before the store: a bad LLM setting must not leak it
+  const notify = await notifiers(cfg);
   const store = await openStore({
     ...(cfg.DATABASE_URL ? { databaseUrl: cfg.DATABASE_URL } : {}),
     dataDir: cfg.PROPHET_DATA_DIR,
@@ -89,6 +104,7 @@ export async function createDeps(
     store,
     ...(kube ? { kube } : {}),
     ...(llm ? { llm } : {}),
+    ...(notify.length > 0 ? { notify } : {}),
     clock: overrides.clock ?? systemClock,
     log,
     cluster: cfg.PROPHET_CLUSTER,

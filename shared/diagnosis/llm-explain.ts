@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { LlmError, type LlmPort, type NameHint } from "../ports/llm.js";
 import type { Finding } from "./finding.js";
+import { cacheOf, explanationKey } from "./llm-cache.js";
 
 export const llmExplanationSchema = z.object({
   /** Two or three plain sentences. */
@@ -147,6 +148,13 @@ export async function explainWithLlm(
     fallback,
   });
   const { text, sent } = promptOf(input, b);
+  const names = namesOf(input);
+  const schemaName = "diagnosis_explanation";
+  // The same findings on a re-alert get the same answer without another call (llm-cache.ts).
+  const cache = cacheOf<Explained>(llm);
+  const key = explanationKey({ model: llm.model, schemaName, system, prompt: text, names });
+  const cached = cache.get(key);
+  if (cached) return structuredClone(cached);
   try {
     const res = await llm.complete({
       messages: [
@@ -154,8 +162,8 @@ export async function explainWithLlm(
         { role: "user", content: text },
       ],
       schema: llmExplanationSchema,
-      schemaName: "diagnosis_explanation",
-      names: namesOf(input),
+      schemaName,
+      names,
     });
     const missing = ungrounded(res.value, sent);
     if (missing.length > 0)
@@ -164,13 +172,15 @@ export async function explainWithLlm(
         `the answer cites finding${missing.length === 1 ? "" : "s"} ${missing.map((i) => `[${i}]`).join(", ")}, which the prompt did not contain`,
       );
     const a = res.value;
-    return {
+    const explained: Explained = {
       summary: a.summary,
       nextSteps: a.nextChecks.map((c) => c.check),
       explainer: `llm:${llm.model}`,
       likelyCause: a.rootCause,
       citations: a.nextChecks.map((c) => c.findings),
     };
+    cache.set(key, structuredClone(explained));
+    return explained;
   } catch (err) {
     const reason = err instanceof LlmError ? `${err.code}: ${err.message}` : `error: ${String(err)}`;
     return ruleBased(clip(reason, 500));

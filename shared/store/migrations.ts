@@ -105,6 +105,21 @@ CREATE TABLE findings (
 CREATE INDEX findings_object ON findings (cluster, kind, namespace, name);
 `,
   },
+  {
+    version: 3,
+    name: "notifications sent per incident, phase and channel",
+    sql: `
+CREATE TABLE notifications_sent (
+  incident_id text NOT NULL,
+  phase       text NOT NULL CHECK (phase IN ('firing', 'resolved')),
+  channel     text NOT NULL,
+  cluster     text NOT NULL,
+  event_id    text NOT NULL,
+  sent_at     timestamptz NOT NULL,
+  PRIMARY KEY (incident_id, phase, channel)
+);
+`,
+  },
 ];
 
 /** Serialises concurrent migrators (several replicas starting at once). */

@@ -1,6 +1,6 @@
 // Diagnosis benchmark: `npx tsx test/bench/diagnosis.ts [--dir <scenarios>] [--repeat <n>] [--cli]`.
-// Grades every scenario of ../shared/scenarios/diagnosis/ with its README's pass rule and prints
-// the time per scenario (median of --repeat in-process runs of `diagnose --snapshot`'s code
+// Grades every scenario of test/fixtures/diagnosis-scenarios/ (or --dir) with its README's pass
+// rule and prints the time per scenario (median of --repeat in-process runs of `diagnose --snapshot`'s code
 // path; with --cli, one `prophet diagnose` process per scenario, as the README runs it) and
 // `diagnosis: P/N passed`.
 import { execFileSync } from "node:child_process";

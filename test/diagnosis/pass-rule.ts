@@ -1,4 +1,4 @@
-// The scenario format and pass rule of ../shared/scenarios/diagnosis/README.md, shared by the
+// The scenario format and pass rule of test/fixtures/diagnosis-scenarios/README.md, shared by the
 // scenario test and the benchmark.
 import { readdirSync, readFileSync } from "node:fs";
 import { z } from "zod";
@@ -15,7 +15,8 @@ export const scenarioSchema = z.object({
 });
 export type Scenario = z.infer<typeof scenarioSchema>;
 
-export const scenarioDir = new URL("../../../shared/scenarios/diagnosis/", import.meta.url);
+/** The project's copy of the shared scenario set (../shared/scenarios/diagnosis/, JSON reformatted). */
+export const scenarioDir = new URL("../fixtures/diagnosis-scenarios/", import.meta.url);
 
 export function loadScenarios(dir: URL = scenarioDir): Scenario[] {
   return readdirSync(dir)

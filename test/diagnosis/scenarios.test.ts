@@ -1,5 +1,6 @@
-// Every case in ../shared/scenarios/diagnosis/ through the code path of `prophet diagnose
-// --snapshot <file> --output json`, graded with the README's pass rule.
+// Every case in test/fixtures/diagnosis-scenarios/ (the project's copy of ../shared/scenarios/
+// diagnosis/) through the code path of `prophet diagnose --snapshot <file> --output json`, graded
+// with the README's pass rule.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +14,7 @@ import { grade, loadScenarios, scenarioDir } from "./pass-rule.js";
 const scenarios = loadScenarios();
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
-describe("diagnosis scenarios (shared/scenarios/diagnosis)", () => {
+describe("diagnosis scenarios (test/fixtures/diagnosis-scenarios)", () => {
   it("finds all 32 cases", () => {
     expect(scenarios.map((s) => s.id)).toHaveLength(32);
   });
