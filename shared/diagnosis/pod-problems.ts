@@ -397,6 +397,26 @@ export function podProblems(view: ClusterView, pod: KubeObject): PodProblem[] {
       });
       continue;
     }
+    // Running again after an OOM kill: the container is in an OOM crash loop even when read between
+    // restarts. Only a recent kill counts: the kubelet's events for the container (they expire after
+    // about an hour) must still be there, so an OOM from days ago stays quiet.
+    const lastTerminated = c.lastState?.terminated;
+    if (
+      c.state?.running &&
+      lastTerminated?.reason === "OOMKilled" &&
+      (c.restartCount ?? 0) > 0 &&
+      events.some((e) => e.involvedObject?.fieldPath?.includes(`{${c.name}}`))
+    ) {
+      const limit = cSpec?.resources?.limits?.memory;
+      problems.push({
+        reason: "OOMKilled",
+        container: c.name,
+        message: `container ${c.name} was OOMKilled (exit code ${lastTerminated.exitCode ?? 137}) and restarted ${c.restartCount} time(s)${limit ? `: it exceeded its memory limit of ${limit}` : ""}`,
+        logs: view.logs(ns, pod.metadata.name, c.name),
+        metrics: crashMetrics(c, cSpec),
+      });
+      continue;
+    }
     if (c.state?.running && c.ready === false) {
       const probe = cEvents.filter((e) => /Readiness probe failed/i.test(e.message ?? ""));
       if (probe.length > 0) {

@@ -76,6 +76,32 @@ describe("pod causes", () => {
     expect(down[0]?.reason).toBe("RegistryUnreachable");
   });
 
+  it("a container running again after a recent OOM kill is reported; an old OOM kill is not", () => {
+    const running = {
+      phase: "Running",
+      containerStatuses: [
+        {
+          name: "cart",
+          ready: true,
+          restartCount: 4,
+          state: { running: { startedAt: "2026-11-22T09:10:00Z" } },
+          lastState: {
+            terminated: { reason: "OOMKilled", exitCode: 137, finishedAt: "2026-11-22T09:09:58Z" },
+          },
+        },
+      ],
+    };
+    const spec = { containers: [{ name: "cart", image: "i", resources: { limits: { memory: "512Mi" } } }] };
+    const started = event("cart-9", "Started", "Started container cart", "Normal");
+    (started as { involvedObject: Record<string, string> }).involvedObject.fieldPath =
+      "spec.containers{cart}";
+    const recent = run(pod("cart-9", running, spec), started);
+    expect(recent[0]).toMatchObject({ kind: "Pod", name: "cart-9", reason: "OOMKilled" });
+    expect(recent[0]?.message).toMatch(/restarted 4 time\(s\): it exceeded its memory limit of 512Mi/);
+    // No events left for the container: the kill is older than the event TTL, so it stays quiet.
+    expect(run(pod("cart-9", running, spec))).toEqual([]);
+  });
+
   it("OOMKilled names the memory limit", () => {
     const [f] = run(
       pod(
