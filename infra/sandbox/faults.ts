@@ -5,6 +5,7 @@ import type { ResourceType } from "./apiserver/resources.js";
 import type { KubeObject } from "./apiserver/types.js";
 import { kubeTime } from "./apiserver/types.js";
 import { arr, rec, type Obj, type SimContext } from "./controllers/context.js";
+import { claimCapacity } from "./telemetry/volumes.js";
 import { z } from "zod";
 
 export const faultKinds = [
@@ -21,13 +22,18 @@ export const faultKinds = [
   "untolerated-taint",
   "hpa-max",
   "traffic-spike",
+  "pvc-filling",
+  "network-intrusion",
 ] as const;
 
 export type FaultKind = (typeof faultKinds)[number];
 
 export const FaultRequestSchema = z.object({
   kind: z.enum(faultKinds),
-  /** "ns/name" of a Deployment/StatefulSet/DaemonSet (or HPA for hpa-max), or a node name. */
+  /**
+   * "ns/name" of a Deployment/StatefulSet/DaemonSet (HPA for hpa-max; PersistentVolumeClaim or
+   * StatefulSet for pvc-filling), or a node name.
+   */
   target: z.string().optional(),
   params: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
 });
@@ -100,6 +106,15 @@ export class FaultInjector {
       const h = ctx.store.list(ctx.rt.hpas)[0];
       if (!h) throw new FaultError("not_found", "the cluster has no HorizontalPodAutoscaler");
       return `${h.metadata.namespace}/${h.metadata.name}`;
+    }
+    if (kind === "pvc-filling") {
+      const c = ctx.store
+        .list(ctx.rt.pvcs)
+        .filter((x) => rec(x.status).phase === "Bound")
+        .map((x) => `${x.metadata.namespace}/${x.metadata.name}`)
+        .sort()[0];
+      if (!c) throw new FaultError("not_found", "the cluster has no bound PersistentVolumeClaim");
+      return c;
     }
     const d = ctx.store.list(ctx.rt.deployments).find((x) => !x.metadata.namespace?.startsWith("kube-"));
     if (!d) throw new FaultError("not_found", "the cluster has no Deployment");
@@ -280,6 +295,38 @@ export class FaultInjector {
         );
         return { description: "demand far beyond what maxReplicas can serve", revert };
       }
+      case "pvc-filling":
+        return this.fillClaim(target, params);
+      case "network-intrusion": {
+        const { key } = this.workload(target);
+        const egressIp = String(params.egressIp ?? "185.220.101.47");
+        const egressPort = Number(params.egressPort ?? 4444);
+        const ports =
+          typeof params.ports === "string"
+            ? params.ports
+                .split(",")
+                .map(Number)
+                .filter((n) => n > 0 && n < 65536)
+            : [
+                21, 22, 23, 25, 53, 80, 110, 135, 139, 443, 445, 1433, 2379, 3306, 3389, 5432, 5900, 6379,
+                8080, 8443, 9000, 9200, 10250, 27017,
+              ];
+        const revert = this.behaviour(
+          key,
+          (b) =>
+            (b.networkIntrusion = {
+              scanPerSecond: Number(params.scanPerSecond ?? 20),
+              ports,
+              egressIp,
+              egressPort,
+              tunnelDomain: String(params.tunnelDomain ?? "t.cdn-telemetry-sync.net"),
+            }),
+        );
+        return {
+          description: `a pod of ${target} scans peers on ${ports.length} ports and connects to ${egressIp}:${egressPort}`,
+          revert,
+        };
+      }
       case "traffic-spike": {
         const { key } = this.workload(target);
         const factor = Number(params.factor ?? 3);
@@ -287,6 +334,31 @@ export class FaultInjector {
         return { description: `demand ×${factor}`, revert };
       }
     }
+  }
+
+  /** Grows a claim's usage toward its capacity (target: a claim, or a StatefulSet's first claim). */
+  private fillClaim(
+    target: string,
+    params: Record<string, string | number>,
+  ): { description: string; revert: () => void } {
+    const ctx = this.ctx;
+    const [ns = "", name = ""] = target.split("/");
+    let claim = ctx.store.get(ctx.rt.pvcs, ns, name);
+    if (!claim && ctx.store.get(ctx.rt.statefulsets, ns, name))
+      claim = ctx.store
+        .list(ctx.rt.pvcs, { namespace: ns })
+        .filter((c) => c.metadata.name?.endsWith(`-${name}-0`))
+        .sort((a, b) => (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""))[0];
+    if (!claim)
+      throw new FaultError("not_found", `no PersistentVolumeClaim (or StatefulSet claim) ${target}`);
+    const key = `${ns}/${claim.metadata.name}`;
+    const capacity = claimCapacity(claim);
+    const bytesPerMinute = Number(params.bytesPerMinute ?? Math.ceil(capacity / 8));
+    ctx.volumeGrowth.set(key, { since: ctx.nowMs, bytesPerMinute });
+    return {
+      description: `PersistentVolumeClaim ${key} fills at ${Math.round(bytesPerMinute / 2 ** 20)}Mi per minute`,
+      revert: () => ctx.volumeGrowth.delete(key),
+    };
   }
 
   /** Taints the NodePool the target's pods run in (template and existing nodes) and restarts the target. */

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { startApiServer, type ApiServer } from "./apiserver/server.js";
 import type { KubeObject } from "./apiserver/types.js";
 import { SandboxClock } from "./clock.js";
@@ -24,6 +24,7 @@ import { seedCluster } from "./seed.js";
 import { Simulation } from "./simulation.js";
 import { createMetricsHandler } from "./metrics/index.js";
 import { ClusterTelemetry } from "./telemetry/index.js";
+import { SandboxFlows } from "./flows/index.js";
 
 export { SandboxClock } from "./clock.js";
 export { faultKinds, type ActiveFault, type FaultKind, type FaultRequest } from "./faults.js";
@@ -31,6 +32,14 @@ export { loadScenario, parseScenario, defaultScenarioPath, type Scenario } from 
 export { Simulation } from "./simulation.js";
 export { ClusterTelemetry } from "./telemetry/index.js";
 export { SandboxAlerting, type WebhookPayload } from "./alerts/index.js";
+export {
+  SandboxFlows,
+  ExporterLineSchema,
+  FlowSchema,
+  type ExporterLine,
+  type FlowListener,
+  type HubbleFlow,
+} from "./flows/index.js";
 
 /** Where the sandbox's Prometheus API lives on the API server's port (/api/v1 is Kubernetes' there). */
 export const PROMETHEUS_PREFIX = "/prometheus";
@@ -57,6 +66,16 @@ export interface SandboxOptions {
   metrics?: { scrapeIntervalMs?: number; retentionMs?: number };
   /** Alertmanager timing in simulated ms (defaults: group_wait 30 s, group_interval 1 m, repeat 1 h). */
   alerting?: { groupWaitMs?: number; groupIntervalMs?: number; repeatIntervalMs?: number };
+  /** Hubble exporter JSONL file (default `<kubeconfig dir>/hubble-flows.jsonl`); false: no file. */
+  flowLog?: string | false;
+  /** Flow sampling and file bounds: sampled calls per request (0.02), calls per step (12), 16 MiB × 2 backups. */
+  flows?: {
+    sampleRate?: number;
+    maxCallsPerStep?: number;
+    maxBytes?: number;
+    maxBackups?: number;
+    clusterName?: string;
+  };
 }
 
 export interface Sandbox {
@@ -71,6 +90,8 @@ export interface Sandbox {
   /** The workload metrics (cAdvisor, kube-state-metrics, Karpenter, application) and their store. */
   telemetry: ClusterTelemetry;
   alerting: SandboxAlerting;
+  /** Hubble-shaped flows of the simulated traffic: `flows.subscribe(listener)`, `flows.recent(since)`, `flows.path`. */
+  flows: SandboxFlows;
   /** Sends alert webhooks to `url` from now on (undefined stops sending). */
   setAlertWebhook(url: string | undefined): void;
   inject(fault: FaultRequest): ActiveFault;
@@ -138,9 +159,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   // The demand model reads the same behaviour map the faults write.
   simulation.ctx.utilization = opts.utilization ?? demandUtilization(profiles, simulation.ctx.behaviour);
   const injector = new FaultInjector(simulation.ctx);
+  const demand = demandRate(profiles, simulation.ctx.behaviour);
   const telemetry = new ClusterTelemetry({
     ctx: simulation.ctx,
-    demand: demandRate(profiles, simulation.ctx.behaviour),
+    demand,
     ...opts.metrics,
   });
   const prometheusUrl = `${api.url}${PROMETHEUS_PREFIX}`;
@@ -150,9 +172,24 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     receiver: "prophet-sandbox",
     externalUrl: prometheusUrl,
   });
+  const ownDir = opts.kubeconfigPath ? undefined : mkdtempSync(join(tmpdir(), "prophet-sandbox-"));
+  const kubeconfigPath = opts.kubeconfigPath ?? join(ownDir ?? "", "kubeconfig");
+  const flowLog = opts.flowLog ?? join(dirname(kubeconfigPath), "hubble-flows.jsonl");
+  const flows = new SandboxFlows({
+    ctx: simulation.ctx,
+    demand,
+    random: seededRandom(seed ^ 0xf10e5),
+    ...(flowLog ? { path: flowLog } : {}),
+    ...opts.flows,
+  });
   const metricsHandler = createMetricsHandler({ store: telemetry.store, now: () => clock.now().getTime() });
   const tick = (now: Date) => {
     simulation.step(now);
+    try {
+      flows.step(now.getTime(), simulation.ctx.dtMs);
+    } catch (err) {
+      process.emitWarning(`sandbox flows: ${String(err)}`);
+    }
     try {
       const before = telemetry.scrapes;
       telemetry.maybeScrape(now.getTime());
@@ -165,8 +202,6 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   tick(clock.now());
   const unsubscribe = clock.onTick(tick);
   if (!opts.skipWarmup && scenario.warmupSeconds > 0) clock.advance(scenario.warmupSeconds * 1000);
-  const ownDir = opts.kubeconfigPath ? undefined : mkdtempSync(join(tmpdir(), "prophet-sandbox-"));
-  const kubeconfigPath = opts.kubeconfigPath ?? join(ownDir ?? "", "kubeconfig");
   api.writeKubeconfig(kubeconfigPath);
   if (opts.speed) clock.startRealTime(opts.speed);
 
@@ -205,6 +240,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         res.writeHead(200, { "Content-Type": "application/yaml" });
         return void res.end(api.kubeconfig());
       }
+      if (url.pathname === "/sandbox/flows" && req.method === "GET") return flows.serve(req, res, url);
       if (url.pathname === "/sandbox/clock")
         return send(200, { now: clock.now().toISOString(), steps: simulation.steps });
       return send(404, { error: `no sandbox route ${req.method} ${url.pathname}` });
@@ -226,6 +262,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     prometheusUrl,
     telemetry,
     alerting,
+    flows,
     setAlertWebhook: (url) => alerting.setWebhook(url),
     inject: (f) => injector.inject(f),
     revert: (id) => injector.revert(id),

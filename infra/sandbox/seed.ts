@@ -14,6 +14,8 @@ function crd(
   plural: string,
   scope: "Cluster" | "Namespaced",
   columns: Obj[] = [],
+  version = "v1",
+  shortNames: string[] = [],
 ): KubeObject {
   return {
     apiVersion: "apiextensions.k8s.io/v1",
@@ -22,10 +24,16 @@ function crd(
     spec: {
       group,
       scope,
-      names: { plural, singular: kind.toLowerCase(), kind, listKind: `${kind}List` },
+      names: {
+        plural,
+        singular: kind.toLowerCase(),
+        kind,
+        listKind: `${kind}List`,
+        ...(shortNames.length ? { shortNames } : {}),
+      },
       versions: [
         {
-          name: "v1",
+          name: version,
           served: true,
           storage: true,
           schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
@@ -53,6 +61,20 @@ export const karpenterCrds: KubeObject[] = [
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   ]),
   crd("karpenter.k8s.aws", "EC2NodeClass", "ec2nodeclasses", "Cluster"),
+];
+
+/** Cilium's policy CRDs, so NetworkPolicy's Cilium cousins can be applied (and enforced: ../flows/). */
+export const ciliumCrds: KubeObject[] = [
+  crd("cilium.io", "CiliumNetworkPolicy", "ciliumnetworkpolicies", "Namespaced", [], "v2", ["cnp"]),
+  crd(
+    "cilium.io",
+    "CiliumClusterwideNetworkPolicy",
+    "ciliumclusterwidenetworkpolicies",
+    "Cluster",
+    [],
+    "v2",
+    ["ccnp"],
+  ),
 ];
 
 export function nodePoolObject(p: NodePoolSpec): KubeObject {
@@ -270,6 +292,8 @@ export function create(store: ObjectStore, obj: KubeObject): KubeObject {
 /** Seeds the scenario's cluster; returns the demand profiles keyed by "ns/Kind/name". */
 export function seedCluster(store: ObjectStore, scenario: Scenario): Map<string, DemandProfile> {
   for (const c of karpenterCrds) create(store, c);
+  const crdRt = store.resource("customresourcedefinitions.apiextensions.k8s.io");
+  for (const c of ciliumCrds) if (!store.get(crdRt, undefined, c.metadata.name ?? "")) create(store, c);
   create(store, {
     apiVersion: "karpenter.k8s.aws/v1",
     kind: "EC2NodeClass",

@@ -110,6 +110,25 @@ export const ruleGroups: RuleGroup[] = [
     ],
   },
   {
+    name: "kubernetes-storage",
+    rules: [
+      {
+        alert: "KubePersistentVolumeFillingUp",
+        expr:
+          '(kubelet_volume_stats_available_bytes{job="kubelet"} / kubelet_volume_stats_capacity_bytes{job="kubelet"}) < 0.03' +
+          ' and kubelet_volume_stats_used_bytes{job="kubelet"} > 0',
+        for: "1m",
+        labels: { severity: "critical" },
+        annotations: {
+          summary: "PersistentVolume is filling up.",
+          description:
+            "The PersistentVolume claimed by {{ $labels.persistentvolumeclaim }} in Namespace {{ $labels.namespace }} is only {{ $value | humanizePercentage }} free.",
+          runbook_url: runbook("KubePersistentVolumeFillingUp"),
+        },
+      },
+    ],
+  },
+  {
     name: "kubernetes-resources",
     rules: [
       {

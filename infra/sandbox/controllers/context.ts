@@ -59,6 +59,18 @@ export interface WorkloadBehaviour {
   readinessFailing?: boolean;
   livenessFailing?: boolean;
   demandFactor?: number;
+  /** A compromised pod of the workload scans peers and calls out to an unknown address (flows). */
+  networkIntrusion?: NetworkIntrusion;
+}
+
+export interface NetworkIntrusion {
+  /** Connection attempts per simulated second to random pods and ports. */
+  scanPerSecond: number;
+  ports: number[];
+  egressIp: string;
+  egressPort: number;
+  /** DNS queries with long random labels under this domain (tunnelling); empty: none. */
+  tunnelDomain: string;
 }
 
 /** CPU utilisation (percent of request) a workload's pods run at, given demand and ready replicas. */
@@ -122,6 +134,8 @@ export class SimContext {
   readonly nodeImages = new Map<string, Set<string>>();
   /** Images the simulated registry does not have. */
   readonly missingImages = new Set<string>();
+  /** PersistentVolumeClaims ("ns/name") whose usage grows (the pvc-filling fault). */
+  readonly volumeGrowth = new Map<string, { since: number; bytesPerMinute: number }>();
   private readonly eventKeys = new Map<string, string>();
   private eventSeq = 0;
   nowMs = 0;

@@ -14,6 +14,7 @@ import {
 import { ClusterObjectState, kubeStateMetadata, writeKarpenterPod, writePodState } from "./kube-state.js";
 import { SeriesWriter, recording, type SeriesEntry } from "./series-writer.js";
 import { ServiceTraffic, trafficMetadata } from "./traffic.js";
+import { volumeMetadata, writeVolumes } from "./volumes.js";
 
 export interface ClusterTelemetryOptions {
   ctx: SimContext;
@@ -47,6 +48,7 @@ export class ClusterTelemetry {
       ...kubeStateMetadata,
       ...containerMetadata,
       ...trafficMetadata,
+      ...volumeMetadata,
     };
     for (const [name, [type, help]] of Object.entries(families)) this.store.describe(name, { type, help });
   }
@@ -118,6 +120,11 @@ export class ClusterTelemetry {
       if (writeContainers(w, pod, r.containers, runtime, util, dtS, continued)) r.containersAt = this.scrapes;
     }
     this.objects.write(w);
+    writeVolumes(
+      w,
+      ctx,
+      pods.map(([pod]) => pod),
+    );
     if (this.opts.demand) {
       for (const [workload, n] of ready) {
         const [namespace = "", kind, name = ""] = workload.split("/");
