@@ -104,10 +104,41 @@ export function provisionClaim(ctx: SimContext, claim: KubeObject, zone?: string
   });
 }
 
+/** A storageClassName that names no StorageClass ("" and unset mean static/default binding). */
+export function missingStorageClass(ctx: SimContext, claim: KubeObject): string | undefined {
+  const cls = rec(claim.spec).storageClassName;
+  if (typeof cls !== "string" || cls === "") return undefined;
+  return ctx.store.get(ctx.rt.storageclasses, undefined, cls) ? undefined : cls;
+}
+
+/** The PV controller retries a failed provisioning with back-off; one event per 15 s is close. */
+const provisioningRetryMs = 15_000;
+const lastProvisioningFailure = new WeakMap<SimContext, Map<string, number>>();
+
+function reportMissingClass(ctx: SimContext, claim: KubeObject, cls: string): void {
+  if (rec(claim.status).phase !== "Pending")
+    ctx.store.update(ctx.rt.pvcs, { ...claim, status: { phase: "Pending" } }, { subresource: "status" });
+  let seen = lastProvisioningFailure.get(ctx);
+  if (!seen) lastProvisioningFailure.set(ctx, (seen = new Map()));
+  const key = claim.metadata.uid ?? `${claim.metadata.namespace}/${claim.metadata.name}`;
+  const now = ctx.now.getTime();
+  if (now - (seen.get(key) ?? -Infinity) < provisioningRetryMs) return;
+  seen.set(key, now);
+  // The persistentvolume-controller's wording when the class does not exist.
+  ctx.event(claim, "Warning", "ProvisioningFailed", `storageclass.storage.k8s.io "${cls}" not found`, {
+    component: "persistentvolume-controller",
+  });
+}
+
 /** Binds claims whose class binds Immediately; WaitForFirstConsumer claims wait for the scheduler. */
 export function reconcileVolumes(ctx: SimContext): void {
   for (const claim of ctx.store.list(ctx.rt.pvcs)) {
     if (rec(claim.status).phase === "Bound" || claim.metadata.deletionTimestamp) continue;
+    const missing = missingStorageClass(ctx, claim);
+    if (missing) {
+      reportMissingClass(ctx, claim, missing);
+      continue;
+    }
     if (bindingMode(ctx, claim) === "WaitForFirstConsumer") {
       if (rec(claim.status).phase !== "Pending")
         ctx.store.update(ctx.rt.pvcs, { ...claim, status: { phase: "Pending" } }, { subresource: "status" });
