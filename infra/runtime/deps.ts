@@ -33,8 +33,40 @@ async function clusterPort(
   env: Record<string, string | undefined>,
 ): Promise<ClusterPort | undefined> {
   if (!kubeconfig && !env.KUBERNETES_SERVICE_HOST) return undefined;
-  const { kubeClusterPort } = await import("../../shared/kube/cluster-port.js");
-  return kubeClusterPort(kubeconfig ? { kubeconfig } : {});
+  return lazyClusterPort(
+    async () => {
+      const { kubeClusterPort } = await import("../../shared/kube/cluster-port.js");
+      return kubeClusterPort(kubeconfig ? { kubeconfig } : {});
+    },
+    kubeconfig ? `kubeconfig ${kubeconfig}` : "in-cluster",
+  );
+}
+
+/**
+ * Defers loading @kubernetes/client-node (~100 ms) to the first read, so functions that never
+ * touch the cluster do not pay for it at cold start. A bad kubeconfig surfaces on that first read,
+ * where alert-diagnosis records the diagnosis as Unavailable with the reason.
+ */
+export function lazyClusterPort(load: () => Promise<ClusterPort>, provisionalName: string): ClusterPort {
+  let loaded: ClusterPort | undefined;
+  let pending: Promise<ClusterPort> | undefined;
+  const port = async (): Promise<ClusterPort> => {
+    pending ??= load().catch((err: unknown) => {
+      pending = undefined;
+      throw err;
+    });
+    return (loaded ??= await pending);
+  };
+  return {
+    get name() {
+      return loaded?.name ?? provisionalName;
+    },
+    list: async (kind, namespace) => (await port()).list(kind, namespace),
+    get: async (kind, namespace, name) => (await port()).get(kind, namespace, name),
+    podLogs: async (namespace, pod, container, opts) =>
+      (await port()).podLogs(namespace, pod, container, opts),
+    events: async (ref) => (await port()).events(ref),
+  };
 }
 
 /**

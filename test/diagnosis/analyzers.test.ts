@@ -93,7 +93,7 @@ describe("pod causes", () => {
     };
     const spec = { containers: [{ name: "cart", image: "i", resources: { limits: { memory: "512Mi" } } }] };
     const started = event("cart-9", "Started", "Started container cart", "Normal");
-    (started as { involvedObject: Record<string, string> }).involvedObject.fieldPath =
+    (started as unknown as { involvedObject: Record<string, string> }).involvedObject.fieldPath =
       "spec.containers{cart}";
     const recent = run(pod("cart-9", running, spec), started);
     expect(recent[0]).toMatchObject({ kind: "Pod", name: "cart-9", reason: "OOMKilled" });
