@@ -71,6 +71,7 @@ describe("prophet start on embedded defaults", () => {
     const { freePort } = await import("../setup/postgres.js");
     const port = await freePort();
     const sandboxDir = mkdtempSync(join(tmpdir(), "prophet-cli-sandbox-"));
+    const dataDir2 = mkdtempSync(join(tmpdir(), "prophet-cli-data-"));
     const child = spawn(process.execPath, [join(root, "bin/prophet.js"), "start"], {
       cwd: root,
       env: {
@@ -101,8 +102,12 @@ describe("prophet start on embedded defaults", () => {
       const kc = await prophet("sandbox", "kubeconfig", "--state-dir", sandboxDir);
       expect(kc.stdout).toContain("clusters:");
     } finally {
+      // Wait for the exit: the sandbox writes its flow log into sandboxDir until then.
+      const exited = new Promise((resolve) => child.once("exit", resolve));
       child.kill("SIGTERM");
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
       rmSync(sandboxDir, { recursive: true, force: true });
+      rmSync(dataDir2, { recursive: true, force: true });
     }
   }, 90_000);
 });

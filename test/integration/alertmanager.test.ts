@@ -78,7 +78,12 @@ receivers:
 }, 60_000);
 
 afterAll(async () => {
-  if (am?.pid) process.kill(am.pid, "SIGTERM");
+  if (am?.pid && am.exitCode === null) {
+    // Wait for it to exit: it may still be writing its data directory, which is removed below.
+    const exited = new Promise((resolve) => am!.once("exit", resolve));
+    process.kill(am.pid, "SIGTERM");
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+  }
   await host?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });

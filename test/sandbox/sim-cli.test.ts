@@ -70,8 +70,13 @@ beforeAll(async () => {
   });
 }, 40_000);
 
-afterAll(() => {
-  if (child?.pid && child.exitCode === null) process.kill(child.pid, "SIGTERM");
+afterAll(async () => {
+  if (child?.pid && child.exitCode === null) {
+    // Wait for it: it writes its flow log into `dir` until it exits.
+    const exited = new Promise((resolve) => child!.once("exit", resolve));
+    process.kill(child.pid, "SIGTERM");
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 

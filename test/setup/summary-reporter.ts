@@ -13,7 +13,9 @@ export default class SummaryReporter implements Reporter {
         else if (state === "failed") failed++;
         else skipped++;
       }
-      if (m.state() === "failed" && m.children.size === 0) failed++;
+      // A file can fail outside its tests (a hook, an import): count it, or the line would say 0 failed.
+      if (m.state() === "failed" && ![...m.children.allTests()].some((t) => t.result().state === "failed"))
+        failed++;
     }
     process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }
