@@ -1,16 +1,7 @@
-// Seeded randomness (mulberry32) so a simulation with the same seed replays identically.
-export type Random = () => number;
+// Seeded randomness for the simulation: the same seed replays identically.
+import { seededRandom, type Random } from "../../shared/random.js";
 
-export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom, type Random };
 
 /** A seed from a string (e.g. a pod uid), for per-object streams that do not depend on step order. */
 export function hashSeed(text: string): number {

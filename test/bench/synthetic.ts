@@ -1,16 +1,7 @@
 // Seeded synthetic metric series shared by the speed and provisioning benchmarks.
+import { seededRandom } from "../../shared/random.js";
 
-/** Mulberry32: a small seeded PRNG, so every run sees the same series. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);

@@ -3,6 +3,7 @@
 // The tests compare the query engine with a real Prometheus on this data; the benchmark queries it at scale.
 
 import { TimeSeriesStore } from "./tsdb.js";
+import { seededRandom } from "../../../shared/random.js";
 
 export interface SyntheticOptions {
   startMs: number;
@@ -16,17 +17,7 @@ export interface SyntheticOptions {
 
 export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, Infinity];
 
-/** mulberry32: small, fast, good enough for test data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 interface Pod {
   namespace: string;
