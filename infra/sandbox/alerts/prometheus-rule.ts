@@ -20,7 +20,7 @@ function groupsDoc(groups: RuleGroup[]) {
     rules: g.rules.map((r) => ({
       alert: r.alert,
       expr: r.expr,
-      for: r.for,
+      for: r.clusterFor ?? r.for,
       labels: r.labels,
       annotations: r.annotations,
     })),

@@ -1,6 +1,7 @@
 // The sandbox's alert rules, modelled on kube-prometheus (kubernetes-mixin) and written against the
-// series the sandbox's telemetry writes. `for` durations are shorter than kube-prometheus' 15 m so a
-// fault shows up as an alert within minutes of simulated time; the expressions are theirs.
+// series the sandbox's telemetry writes. The sandbox evaluates them with short `for` durations so a
+// fault shows up as an alert within minutes of simulated time; the PrometheusRule shipped for real
+// clusters uses `clusterFor`, kube-prometheus' own durations, so it pages no sooner than they do.
 // manifests/prometheus/prophet-sandbox-rules.yaml is generated from this list (prometheus-rule.ts).
 
 export interface AlertRule {
@@ -8,6 +9,8 @@ export interface AlertRule {
   expr: string;
   /** Prometheus duration, e.g. "5m"; "0s" fires on the first evaluation that matches. */
   for: string;
+  /** The duration for real clusters (kube-prometheus'), when it differs from the sandbox's `for`. */
+  clusterFor?: string;
   labels: Record<string, string>;
   annotations: { summary: string; description: string; runbook_url?: string };
 }
@@ -30,6 +33,7 @@ export const ruleGroups: RuleGroup[] = [
         alert: "KubePodCrashLooping",
         expr: `max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff", ${KSM}}[5m]) >= 1`,
         for: "2m",
+        clusterFor: "15m",
         labels: { severity: "warning" },
         annotations: {
           summary: "Pod is crash looping.",
@@ -42,6 +46,7 @@ export const ruleGroups: RuleGroup[] = [
         alert: "KubePodNotReady",
         expr: `sum by (namespace, pod) (max by (namespace, pod) (kube_pod_status_phase{${KSM}, phase=~"Pending|Unknown|Failed"})) > 0`,
         for: "5m",
+        clusterFor: "15m",
         labels: { severity: "warning" },
         annotations: {
           summary: "Pod has been in a non-ready state for more than 5 minutes.",
@@ -69,6 +74,7 @@ export const ruleGroups: RuleGroup[] = [
           `(kube_deployment_spec_replicas{${KSM}} > kube_deployment_status_replicas_available{${KSM}})` +
           ` and (changes(kube_deployment_status_replicas_updated{${KSM}}[10m]) == 0)`,
         for: "5m",
+        clusterFor: "15m",
         labels: { severity: "warning" },
         annotations: {
           summary: "Deployment has not matched the expected number of replicas.",
@@ -83,6 +89,7 @@ export const ruleGroups: RuleGroup[] = [
           `kube_horizontalpodautoscaler_status_current_replicas{${KSM}}` +
           ` == kube_horizontalpodautoscaler_spec_max_replicas{${KSM}}`,
         for: "5m",
+        clusterFor: "15m",
         labels: { severity: "warning" },
         annotations: {
           summary: "HPA is running at max replicas",
@@ -100,6 +107,7 @@ export const ruleGroups: RuleGroup[] = [
         alert: "KubeNodeNotReady",
         expr: `kube_node_status_condition{${KSM}, condition="Ready", status="true"} == 0`,
         for: "2m",
+        clusterFor: "15m",
         labels: { severity: "warning" },
         annotations: {
           summary: "Node is not ready.",
@@ -137,6 +145,7 @@ export const ruleGroups: RuleGroup[] = [
           'sum by (container, pod, namespace) (increase(container_cpu_cfs_throttled_periods_total{container!=""}[5m]))' +
           " / sum by (container, pod, namespace) (increase(container_cpu_cfs_periods_total[5m])) > (25 / 100)",
         for: "5m",
+        clusterFor: "15m",
         labels: { severity: "info" },
         annotations: {
           summary: "Processes experience elevated CPU throttling.",
@@ -156,6 +165,7 @@ export const ruleGroups: RuleGroup[] = [
           'sum by (namespace, service) (rate(http_requests_total{code=~"5.."}[5m]))' +
           " / sum by (namespace, service) (rate(http_requests_total[5m])) > 0.05",
         for: "2m",
+        clusterFor: "10m",
         labels: { severity: "critical" },
         annotations: {
           summary: "Service answers more than 5% of requests with 5xx.",
@@ -167,6 +177,7 @@ export const ruleGroups: RuleGroup[] = [
         alert: "HTTPHighLatency",
         expr: "histogram_quantile(0.99, sum by (namespace, service, le) (rate(http_request_duration_seconds_bucket[5m]))) > 1",
         for: "5m",
+        clusterFor: "10m",
         labels: { severity: "warning" },
         annotations: {
           summary: "Service p99 latency is above 1s.",
