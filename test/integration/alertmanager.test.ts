@@ -2,8 +2,7 @@
 // are grouped and delivered by its webhook receiver to the local host, which opens and then
 // resolves the incident. Alertmanager runs on its own wall clock, so this test polls with a
 // deadline instead of advancing a simulated clock.
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,30 +11,23 @@ import { startHost, type RunningHost } from "../../infra/local/host.js";
 import { loadConfig } from "../../shared/config.js";
 import { silentLogger } from "../../shared/ports/log.js";
 import { listIncidents, type Incident } from "../../shared/store/incidents.js";
-import { freePort } from "../setup/postgres.js";
 import { freshPostgresUrl } from "../support/stores.js";
+import {
+  ALERTMANAGER_BIN,
+  missingBinaries,
+  startAlertmanager,
+  until,
+  type RunningProcess,
+} from "./support-processes.js";
 
-const binary = "/usr/bin/prometheus-alertmanager";
-let am: ChildProcess | undefined;
+let am: RunningProcess | undefined;
 let host: RunningHost | undefined;
 let dir = "";
 let amUrl = "";
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 beforeAll(async () => {
-  if (!existsSync(binary)) {
-    if (process.env.CI === "true") throw new Error("prometheus-alertmanager is required under CI=true");
-    return;
-  }
+  // Under CI=true a missing binary throws here; outside CI the tests skip below.
+  if (missingBinaries(ALERTMANAGER_BIN).length > 0) return;
   const url = await freshPostgresUrl();
   if (!url) throw new Error("needs PostgreSQL");
   host = await startHost({
@@ -45,45 +37,13 @@ beforeAll(async () => {
     port: 0,
   });
   dir = mkdtempSync(join(tmpdir(), "prophet-am-"));
-  const port = await freePort();
-  amUrl = `http://127.0.0.1:${port}`;
-  writeFileSync(
-    join(dir, "alertmanager.yml"),
-    `route:
-  receiver: prophet
-  group_by: [alertname, namespace]
-  group_wait: 0s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: prophet
-    webhook_configs:
-      - url: ${host.url}/alertmanager
-        send_resolved: true
-`,
-  );
-  am = spawn(
-    binary,
-    [
-      `--config.file=${join(dir, "alertmanager.yml")}`,
-      `--storage.path=${join(dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      "--cluster.listen-address=",
-    ],
-    { stdio: "ignore" },
-  );
-  await until("Alertmanager to be ready", async () =>
-    (await fetch(`${amUrl}/-/ready`)).ok ? true : undefined,
-  );
+  am = await startAlertmanager(dir, `${host.url}/alertmanager`);
+  amUrl = am.url;
 }, 60_000);
 
 afterAll(async () => {
-  if (am?.pid && am.exitCode === null) {
-    // Wait for it to exit: it may still be writing its data directory, which is removed below.
-    const exited = new Promise((resolve) => am!.once("exit", resolve));
-    process.kill(am.pid, "SIGTERM");
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-  }
+  // stop() waits for the exit: Alertmanager writes its data directory until then.
+  await am?.stop();
   await host?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
