@@ -57,6 +57,12 @@ export function lazyClusterPort(load: () => Promise<ClusterPort>, provisionalNam
     });
     return (loaded ??= await pending);
   };
+  const writer = async (): Promise<ClusterPort> => {
+    const p = await port();
+    if (!p.patch || !p.create || !p.delete || !p.evict)
+      throw new ProphetError("invalid_config", `the cluster port of ${p.name} is read-only`);
+    return p;
+  };
   return {
     get name() {
       return loaded?.name ?? provisionalName;
@@ -66,6 +72,12 @@ export function lazyClusterPort(load: () => Promise<ClusterPort>, provisionalNam
     podLogs: async (namespace, pod, container, opts) =>
       (await port()).podLogs(namespace, pod, container, opts),
     events: async (ref) => (await port()).events(ref),
+    // Writes: the loaded port (client-node) always has them.
+    patch: async (kind, namespace, name, patch, opts) =>
+      (await writer()).patch!(kind, namespace, name, patch, opts),
+    create: async (kind, namespace, obj) => (await writer()).create!(kind, namespace, obj),
+    delete: async (kind, namespace, name) => (await writer()).delete!(kind, namespace, name),
+    evict: async (namespace, pod) => (await writer()).evict!(namespace, pod),
   };
 }
 

@@ -7,7 +7,14 @@ import * as https from "node:https";
 import { KubeConfig } from "@kubernetes/client-node";
 import { ProphetError } from "../errors.js";
 import type { KubeEvent, KubeObject } from "../diagnosis/objects.js";
-import type { ClusterPort, LogOptions, ObjectRef } from "../ports/cluster.js";
+import {
+  ClusterWriteError,
+  type ClusterPort,
+  type LogOptions,
+  type ObjectRef,
+  type PatchType,
+  type WriteFailure,
+} from "../ports/cluster.js";
 import { kinds, resourcePath } from "./resources.js";
 
 export interface KubeClusterOptions {
@@ -46,8 +53,14 @@ class KubeClusterPort implements ClusterPort {
     this.server = new URL(kc.getCurrentCluster()!.server);
   }
 
-  private async request(path: string): Promise<Response> {
-    const reqOpts: https.RequestOptions = { method: "GET", headers: { accept: "application/json" } };
+  private async request(
+    path: string,
+    method = "GET",
+    body?: { contentType: string; text: string },
+  ): Promise<Response> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (body) headers["content-type"] = body.contentType;
+    const reqOpts: https.RequestOptions = { method, headers };
     await this.kc.applyToHTTPSOptions(reqOpts);
     const url = new URL(this.server.pathname.replace(/\/$/, "") + path, this.server);
     const mod = url.protocol === "https:" ? https : http;
@@ -72,7 +85,7 @@ class KubeClusterPort implements ClusterPort {
             : new ProphetError("handler_failed", `Kubernetes API ${url.host}: ${err.message}`),
         ),
       );
-      req.end();
+      req.end(body?.text);
     });
   }
 
@@ -134,6 +147,102 @@ class KubeClusterPort implements ClusterPort {
     return res.body;
   }
 
+  private async write(
+    what: string,
+    path: string,
+    method: string,
+    body?: { contentType: string; text: string },
+  ): Promise<Response> {
+    const res = await this.request(path, method, body);
+    if (res.status >= 200 && res.status < 300) return res;
+    throw new ClusterWriteError(
+      writeFailure(res.status),
+      res.status,
+      `Kubernetes API ${what}: ${res.status} ${statusMessage(res.body)}`,
+    );
+  }
+
+  private info(kind: string) {
+    const info = kinds[kind];
+    if (!info) throw new ProphetError("bad_request", `unsupported kind ${kind}`);
+    return info;
+  }
+
+  async patch(
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    opts: { type?: PatchType; subresource?: "status" | "scale" } = {},
+  ): Promise<KubeObject> {
+    const info = this.info(kind);
+    const type = opts.type ?? "merge";
+    const path = resourcePath(kind, namespace, name) + (opts.subresource ? `/${opts.subresource}` : "");
+    const res = await this.write(`PATCH ${kind} ${namespace ?? ""}/${name}`, path, "PATCH", {
+      contentType: patchContentTypes[type],
+      text: JSON.stringify(patch),
+    });
+    return normalise(JSON.parse(res.body) as KubeObject, kind, info.apiVersion);
+  }
+
+  async create(kind: string, namespace: string | undefined, obj: KubeObject): Promise<KubeObject> {
+    const info = this.info(kind);
+    const body = { ...obj, apiVersion: obj.apiVersion ?? info.apiVersion, kind };
+    const res = await this.write(
+      `POST ${kind} in ${namespace ?? "cluster"}`,
+      resourcePath(kind, namespace),
+      "POST",
+      {
+        contentType: "application/json",
+        text: JSON.stringify(body),
+      },
+    );
+    return normalise(JSON.parse(res.body) as KubeObject, kind, info.apiVersion);
+  }
+
+  async delete(kind: string, namespace: string | undefined, name: string): Promise<boolean> {
+    this.info(kind);
+    try {
+      await this.write(
+        `DELETE ${kind} ${namespace ?? ""}/${name}`,
+        resourcePath(kind, namespace, name),
+        "DELETE",
+        {
+          contentType: "application/json",
+          text: JSON.stringify({ apiVersion: "v1", kind: "DeleteOptions", propagationPolicy: "Background" }),
+        },
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ClusterWriteError && err.failure === "not_found") return false;
+      throw err;
+    }
+  }
+
+  async evict(namespace: string, pod: string): Promise<"evicted" | "blocked" | "gone"> {
+    const body = {
+      apiVersion: "policy/v1",
+      kind: "Eviction",
+      metadata: { name: pod, namespace },
+    };
+    try {
+      await this.write(
+        `evict ${namespace}/${pod}`,
+        `${resourcePath("Pod", namespace, pod)}/eviction`,
+        "POST",
+        {
+          contentType: "application/json",
+          text: JSON.stringify(body),
+        },
+      );
+      return "evicted";
+    } catch (err) {
+      if (err instanceof ClusterWriteError && err.failure === "too_many_requests") return "blocked";
+      if (err instanceof ClusterWriteError && err.failure === "not_found") return "gone";
+      throw err;
+    }
+  }
+
   async events(o: ObjectRef): Promise<KubeEvent[]> {
     const fs = [`involvedObject.kind=${o.kind}`, `involvedObject.name=${o.name}`];
     const q = new URLSearchParams({ fieldSelector: fs.join(",") });
@@ -142,6 +251,29 @@ class KubeClusterPort implements ClusterPort {
     return (page?.items ?? [])
       .map((e) => normalise(e, "Event", "v1") as KubeEvent)
       .filter((e) => (e.involvedObject?.namespace ?? "") === (o.namespace ?? ""));
+  }
+}
+
+const patchContentTypes: Record<PatchType, string> = {
+  merge: "application/merge-patch+json",
+  strategic: "application/strategic-merge-patch+json",
+  json: "application/json-patch+json",
+};
+
+function writeFailure(status: number): WriteFailure {
+  if (status === 404) return "not_found";
+  if (status === 409) return "conflict";
+  if (status === 401 || status === 403) return "forbidden";
+  if (status === 400 || status === 422) return "invalid";
+  if (status === 429) return "too_many_requests";
+  return "error";
+}
+
+function statusMessage(body: string): string {
+  try {
+    return (JSON.parse(body) as { message?: string }).message ?? body.slice(0, 300);
+  } catch {
+    return body.slice(0, 300);
   }
 }
 

@@ -42,6 +42,12 @@ export const kinds: Readonly<Record<string, KindInfo>> = {
     namespaced: false,
   },
   Event: { apiVersion: "v1", plural: "events", namespaced: true },
+  // Read or written by remediation, not diagnosed.
+  Namespace: { apiVersion: "v1", plural: "namespaces", namespaced: false },
+  ControllerRevision: { apiVersion: "apps/v1", plural: "controllerrevisions", namespaced: true },
+  VolumeSnapshot: { apiVersion: "snapshot.storage.k8s.io/v1", plural: "volumesnapshots", namespaced: true },
+  AutonomousAction: { apiVersion: "aiops.prophet.io/v1alpha1", plural: "autonomousactions", namespaced: true },
+  AnomalyAction: { apiVersion: "aiops.prophet.io/v1alpha1", plural: "anomalyactions", namespaced: true },
 };
 
 /** The URL path of a kind's collection (or of one object when name is given). */

@@ -20,6 +20,11 @@ export interface LogOptions {
   tailLines?: number;
 }
 
+export type PatchType = "merge" | "strategic" | "json";
+
+/** Why a write was refused, so actions can tell a blocked eviction from a broken API. */
+export type WriteFailure = "not_found" | "conflict" | "forbidden" | "invalid" | "too_many_requests" | "error";
+
 export interface ClusterPort {
   /** The cluster's name (kubeconfig context or configured name), for messages and audit. */
   readonly name: string;
@@ -31,4 +36,32 @@ export interface ClusterPort {
   podLogs(namespace: string, pod: string, container: string, opts?: LogOptions): Promise<string>;
   /** Core v1 Events about one object. */
   events(involvedObject: ObjectRef): Promise<KubeEvent[]>;
+  /*
+   * Writes, used only by remediation actions behind the policy gate. Optional: a read-only port
+   * (a snapshot, an RBAC role without verbs) has none, and actions refuse to run on it.
+   * Failures throw a ClusterWriteError.
+   */
+  patch?(
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    opts?: { type?: PatchType; subresource?: "status" | "scale" },
+  ): Promise<KubeObject>;
+  create?(kind: string, namespace: string | undefined, obj: KubeObject): Promise<KubeObject>;
+  /** false when the object was already gone. */
+  delete?(kind: string, namespace: string | undefined, name: string): Promise<boolean>;
+  /** The Eviction API: "blocked" when a PodDisruptionBudget refuses it (429). */
+  evict?(namespace: string, pod: string): Promise<"evicted" | "blocked" | "gone">;
+}
+
+export class ClusterWriteError extends Error {
+  constructor(
+    readonly failure: WriteFailure,
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ClusterWriteError";
+  }
 }
