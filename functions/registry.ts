@@ -4,12 +4,16 @@ import { alertDiagnosis } from "./alert-diagnosis/index.js";
 import { alertIntake } from "./alert-intake/index.js";
 import { auditVerify } from "./audit-verify/index.js";
 import { incidentNotify } from "./incident-notify/index.js";
+import { llmRemediation } from "./llm-remediation/index.js";
+import { remediationAssessor } from "./remediation-assessor/index.js";
 
 export const functions: readonly ProphetFunction[] = [
   alertIntake,
   auditVerify,
   alertDiagnosis,
   incidentNotify,
+  llmRemediation,
+  remediationAssessor,
 ];
 
 export function findFunction(name: string): ProphetFunction | undefined {

@@ -56,6 +56,21 @@ export const configSchema = z.object({
   SLACK_WEBHOOK_URL: url("Slack incoming webhook").optional(),
   /** Generic JSON webhook for incident notifications (body in shared/notify/webhook.ts). */
   PROPHET_NOTIFY_WEBHOOK_URL: url("notification webhook").optional(),
+  /** Approval mode of the default policy, used only while the cluster has no AutonomousAction. */
+  PROPHET_REMEDIATION_MODE: z.enum(["autonomous", "human-in-loop", "dry-run"]).default("human-in-loop"),
+  /** Base URL of approval links in notifications (default http://HOST:PORT locally). */
+  PROPHET_PUBLIC_URL: url("public base URL").optional(),
+  /** HMAC key of approval tokens (a credential); a random key kept in the store when unset. */
+  PROPHET_APPROVAL_KEY: z.string().min(16, "expected at least 16 characters").optional(),
+  /** Seconds after an action before the assessor scores it. */
+  PROPHET_STABILIZATION_SECONDS: z.coerce
+    .number({ error: "expected seconds" })
+    .int()
+    .min(10)
+    .max(86_400)
+    .default(300),
+  /** Comma-separated YAML files or directories of AutonomousAction objects, instead of the cluster's. */
+  PROPHET_POLICY_FILES: z.string().optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -12,7 +12,9 @@ export type ErrorCode =
   | "handler_failed"
   | "delivery_failed"
   | "invalid_config"
-  | "not_found";
+  | "not_found"
+  | "forbidden"
+  | "conflict";
 
 const statusOf: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -26,6 +28,8 @@ const statusOf: Record<ErrorCode, number> = {
   delivery_failed: 502,
   invalid_config: 500,
   not_found: 404,
+  forbidden: 403,
+  conflict: 409,
 };
 
 export interface ErrorIssue {

@@ -7,6 +7,7 @@ import type { LlmPort } from "./ports/llm.js";
 import type { Logger } from "./ports/log.js";
 import type { Notifier } from "./ports/notify.js";
 import type { Store } from "./ports/store.js";
+import type { RemediationSettings } from "./remediation/settings.js";
 
 export interface Deps {
   store: Store;
@@ -20,6 +21,8 @@ export interface Deps {
   llm?: LlmPort;
   /** Where incident notifications go (Slack, a JSON webhook); absent or empty means nowhere. */
   notify?: readonly Notifier[];
+  /** Remediation wiring (approval links, default mode, stabilization window); defaults when absent. */
+  remediation?: RemediationSettings;
 }
 
 export interface Schedule {

@@ -13,6 +13,7 @@ import { listAudit, verifyAudit } from "../../shared/store/audit.js";
 import { getIncident, listIncidents } from "../../shared/store/incidents.js";
 import { createDeps, type RuntimeDeps } from "../runtime/deps.js";
 import { errorReply, handleHttpRequest, jsonReply, type HttpReply } from "../runtime/http.js";
+import { approvalRoutes } from "./approvals.js";
 import { LocalBus } from "./bus.js";
 import { startCron } from "./cron.js";
 import { createHostMetrics } from "./metrics.js";
@@ -72,6 +73,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
   const ctx = { deps, observer: metrics.observer, leaseMs: config.PROPHET_LEASE_SECONDS * 1000 };
   bus.attach(ctx);
   let ready = false;
+  const approvals = approvalRoutes({ ctx, bus });
 
   const routes: Record<string, (req: IncomingMessage, url: URL) => Promise<HttpReply>> = {
     "GET /healthz": async () => jsonReply(200, { status: "ok" }),
@@ -116,6 +118,13 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     const handle = async (): Promise<HttpReply> => {
       const route = routes[`${req.method} ${url.pathname}`];
       if (route) return route(req, url);
+      const approval = await approvals(
+        req.method ?? "GET",
+        url,
+        () => readBody(req),
+        req.headers["content-type"],
+      );
+      if (approval) return approval;
       const findings = /^\/api\/incidents\/([^/]+)\/findings$/.exec(url.pathname);
       if (req.method === "GET" && findings) {
         return jsonReply(200, {
@@ -160,6 +169,9 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
   });
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://${config.HOST}:${actualPort}`;
+  // Approval links point at this host unless a public URL is configured.
+  if (deps.remediation && !config.PROPHET_PUBLIC_URL)
+    deps.remediation = { ...deps.remediation, publicUrl: url };
 
   const cron = config.PROPHET_CRON
     ? startCron(functions, async (tick) => {

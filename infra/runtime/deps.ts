@@ -1,6 +1,7 @@
 // Builds the ports a function needs from the configuration. Cloud adapters call this once per
 // container (cold start) and reuse it across invocations.
 import type { Config } from "../../shared/config.js";
+import type { RemediationSettings } from "../../shared/remediation/settings.js";
 import { ProphetError } from "../../shared/errors.js";
 import type { Deps } from "../../shared/function.js";
 import { systemClock, type Clock } from "../../shared/ports/clock.js";
@@ -124,6 +125,26 @@ export async function notifiers(cfg: Config): Promise<Notifier[]> {
   ];
 }
 
+export function remediationSettings(cfg: Config): RemediationSettings {
+  const files = cfg.PROPHET_POLICY_FILES?.split(",")
+    .map((f) => f.trim())
+    .filter(Boolean);
+  return {
+    defaultMode: cfg.PROPHET_REMEDIATION_MODE,
+    publicUrl: cfg.PROPHET_PUBLIC_URL ?? `http://${cfg.HOST}:${cfg.PORT}`,
+    ...(cfg.PROPHET_APPROVAL_KEY ? { approvalKey: cfg.PROPHET_APPROVAL_KEY } : {}),
+    stabilizationSeconds: cfg.PROPHET_STABILIZATION_SECONDS,
+    ...(files?.length
+      ? {
+          policies: async () => {
+            const { loadPolicies } = await import("../../shared/remediation/policy-source.js");
+            return (await loadPolicies(files)).policies;
+          },
+        }
+      : {}),
+  };
+}
+
 export async function createDeps(
   cfg: Config,
   overrides: { clock?: Clock; log?: Logger; kubeconfig?: string } = {},
@@ -152,6 +173,7 @@ export async function createDeps(
     clock: overrides.clock ?? systemClock,
     log,
     cluster: cfg.PROPHET_CLUSTER,
+    remediation: remediationSettings(cfg),
     close: () => store.close(),
   };
 }

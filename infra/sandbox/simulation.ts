@@ -10,6 +10,7 @@ import {
 } from "./controllers/context.js";
 import { reconcileDaemonSets } from "./controllers/daemonset.js";
 import { EndpointsController } from "./controllers/endpoints.js";
+import { EphemeralContainers } from "./controllers/ephemeral.js";
 import { Autoscaler } from "./controllers/hpa.js";
 import { reconcileCronJobs, reconcileJobs } from "./controllers/jobs.js";
 import { Karpenter } from "./controllers/karpenter.js";
@@ -37,6 +38,7 @@ export class Simulation {
   readonly nodes: NodeLifecycle;
   readonly autoscaler: Autoscaler;
   readonly endpoints: EndpointsController;
+  readonly ephemeral: EphemeralContainers;
   private lastMs: number | undefined;
   private lastExpiry = 0;
   private lastResync = 0;
@@ -57,6 +59,7 @@ export class Simulation {
     this.nodes = new NodeLifecycle(this.ctx);
     this.autoscaler = new Autoscaler(this.ctx);
     this.endpoints = new EndpointsController(this.ctx);
+    this.ephemeral = new EphemeralContainers(this.ctx);
   }
 
   /** Runs every controller once at `now`. Safe to call twice with the same time. */
@@ -83,6 +86,7 @@ export class Simulation {
       ["karpenter", () => this.karpenter.step()],
       ["daemonsets", () => reconcileDaemonSets(this.ctx)],
       ["kubelet", () => this.kubelet.step()],
+      ["ephemeral", () => this.ephemeral.step()],
       ["hpa", () => this.autoscaler.step()],
       ["workloads", () => this.opts.workloads.flush()],
       ["endpoints", () => this.endpoints.step()],

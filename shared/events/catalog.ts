@@ -11,6 +11,7 @@ import {
 } from "./schemas/cluster.js";
 import { diagnosisCompletedDataSchema } from "./schemas/diagnosis.js";
 import { incidentEventDataSchema } from "./schemas/incident.js";
+import { remediationEventDataSchema, remediationReviewedDataSchema } from "./schemas/remediation.js";
 import { knativePingDataSchema, scheduleTickDataSchema } from "./schemas/schedule.js";
 import type { ProphetEvent } from "./envelope.js";
 
@@ -90,6 +91,56 @@ export const AuditTampered = define({
   direction: "emitted",
   schema: auditVerificationDataSchema,
 });
+const remediation = (verb: string, description: string) =>
+  define({
+    type: `io.prophet.remediation.${verb}`,
+    version: "1",
+    description,
+    direction: "emitted",
+    schema: remediationEventDataSchema,
+  });
+export const RemediationProposed = remediation(
+  "proposed",
+  "A remediation waits for a human (approval link inside), or was recorded only (dry-run).",
+);
+export const RemediationApproved = remediation("approved", "A human approved a proposed remediation.");
+export const RemediationRejected = remediation(
+  "rejected",
+  "A proposed remediation was rejected by a human, or expired unanswered.",
+);
+export const RemediationExecuted = remediation(
+  "executed",
+  "An action ran on the cluster and its change was verified.",
+);
+export const RemediationFailed = remediation(
+  "failed",
+  "An action failed to run, or its change could not be verified.",
+);
+export const RemediationBlocked = remediation(
+  "blocked",
+  "The policy gate refused a decision (reason: the first check that failed).",
+);
+export const RemediationAssessed = remediation(
+  "assessed",
+  "After the stabilization window: the action's effectiveness (health, alert, metrics) and drift.",
+);
+export const RemediationReviewed = define({
+  type: "io.prophet.remediation.reviewed",
+  version: "1",
+  description: "A human approved or rejected a proposal (POST /approvals/<id>, the CLI, a Slack link).",
+  direction: "emitted",
+  schema: remediationReviewedDataSchema,
+});
+export const remediationEvents = [
+  RemediationProposed,
+  RemediationApproved,
+  RemediationRejected,
+  RemediationExecuted,
+  RemediationFailed,
+  RemediationBlocked,
+  RemediationAssessed,
+];
+
 export const KnativePing = define({
   type: "dev.knative.sources.ping",
   version: "1",
@@ -125,6 +176,8 @@ export const catalog: readonly EventDefinition[] = [
   ResourceChanged,
   AuditVerified,
   AuditTampered,
+  ...remediationEvents,
+  RemediationReviewed,
   KnativePing,
   ...apiServerTypes,
 ];

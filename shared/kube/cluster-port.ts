@@ -12,6 +12,7 @@ import {
   type ClusterPort,
   type LogOptions,
   type ObjectRef,
+  type PatchSubresource,
   type PatchType,
   type WriteFailure,
 } from "../ports/cluster.js";
@@ -59,7 +60,11 @@ class KubeClusterPort implements ClusterPort {
     body?: { contentType: string; text: string },
   ): Promise<Response> {
     const headers: Record<string, string> = { accept: "application/json" };
-    if (body) headers["content-type"] = body.contentType;
+    if (body) {
+      headers["content-type"] = body.contentType;
+      // Node sends a DELETE body neither chunked nor sized unless told: the server would not read it.
+      headers["content-length"] = String(Buffer.byteLength(body.text));
+    }
     const reqOpts: https.RequestOptions = { method, headers };
     await this.kc.applyToHTTPSOptions(reqOpts);
     const url = new URL(this.server.pathname.replace(/\/$/, "") + path, this.server);
@@ -173,7 +178,7 @@ class KubeClusterPort implements ClusterPort {
     namespace: string | undefined,
     name: string,
     patch: unknown,
-    opts: { type?: PatchType; subresource?: "status" | "scale" } = {},
+    opts: { type?: PatchType; subresource?: PatchSubresource } = {},
   ): Promise<KubeObject> {
     const info = this.info(kind);
     const type = opts.type ?? "merge";

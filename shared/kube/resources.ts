@@ -46,7 +46,21 @@ export const kinds: Readonly<Record<string, KindInfo>> = {
   Namespace: { apiVersion: "v1", plural: "namespaces", namespaced: false },
   ControllerRevision: { apiVersion: "apps/v1", plural: "controllerrevisions", namespaced: true },
   VolumeSnapshot: { apiVersion: "snapshot.storage.k8s.io/v1", plural: "volumesnapshots", namespaced: true },
-  AutonomousAction: { apiVersion: "aiops.prophet.io/v1alpha1", plural: "autonomousactions", namespaced: true },
+  VolumeSnapshotClass: {
+    apiVersion: "snapshot.storage.k8s.io/v1",
+    plural: "volumesnapshotclasses",
+    namespaced: false,
+  },
+  CustomResourceDefinition: {
+    apiVersion: "apiextensions.k8s.io/v1",
+    plural: "customresourcedefinitions",
+    namespaced: false,
+  },
+  AutonomousAction: {
+    apiVersion: "aiops.prophet.io/v1alpha1",
+    plural: "autonomousactions",
+    namespaced: true,
+  },
   AnomalyAction: { apiVersion: "aiops.prophet.io/v1alpha1", plural: "anomalyactions", namespaced: true },
 };
 

@@ -134,8 +134,13 @@ export interface Masker {
   readonly mapping: ReadonlyMap<string, string>;
 }
 
-/** A masker for one prompt and its answer. `key` comes from PROPHET_MASK_KEY (see ADR 0005). */
-export function createMasker(key: string | Uint8Array): Masker {
+/**
+ * A masker for one prompt and its answer. `key` comes from PROPHET_MASK_KEY (see ADR 0005).
+ * `ownWords`: snake_case words of the caller's own prompt (action and tool names) that are sent
+ * as they are; words without an underscore are ignored, as they could be Kubernetes names.
+ */
+export function createMasker(key: string | Uint8Array, ownWords: Iterable<string> = []): Masker {
+  const keep = new Set([...ownWords].filter((w) => w.includes("_")));
   const byName = new Map<string, string>();
   const byToken = new Map<string, string>();
   const hex = (value: string) => createHmac("sha256", key).update(value).digest("hex");
@@ -182,7 +187,7 @@ export function createMasker(key: string | Uint8Array): Masker {
     return clean.replace(scanner, (m, ...args) => {
       const offset = args[args.length - 3] as number;
       const g = args[args.length - 1] as Record<string, string | undefined>;
-      if (g.keep) return m;
+      if (g.keep || keep.has(m)) return m;
       if (byName.has(m)) return byName.get(m)!;
       if (g.ip) return /[0-9a-f]/i.test(m) ? token("ip", m) : m;
       if (g.image) return token("image", m);

@@ -22,6 +22,9 @@ export interface LogOptions {
 
 export type PatchType = "merge" | "strategic" | "json";
 
+/** "ephemeralcontainers" (Pods only) is how `kubectl debug` adds a container to a running pod. */
+export type PatchSubresource = "status" | "scale" | "ephemeralcontainers";
+
 /** Why a write was refused, so actions can tell a blocked eviction from a broken API. */
 export type WriteFailure = "not_found" | "conflict" | "forbidden" | "invalid" | "too_many_requests" | "error";
 
@@ -46,7 +49,7 @@ export interface ClusterPort {
     namespace: string | undefined,
     name: string,
     patch: unknown,
-    opts?: { type?: PatchType; subresource?: "status" | "scale" },
+    opts?: { type?: PatchType; subresource?: PatchSubresource },
   ): Promise<KubeObject>;
   create?(kind: string, namespace: string | undefined, obj: KubeObject): Promise<KubeObject>;
   /** false when the object was already gone. */

@@ -6,6 +6,12 @@ import type { z } from "zod";
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
   content: string;
+  /**
+   * Product text built only from code (an action catalogue, instructions) with no cluster or
+   * alert data in it: sent as is, because masking its ordinary words ("a pod that …") would only
+   * garble it. Never set this on a message that interpolates anything read at run time.
+   */
+  fixed?: true;
 }
 
 /** A user-defined name the caller knows is in the prompt (masked even when it looks like a word). */
@@ -27,6 +33,12 @@ export interface LlmRequest<T> {
   timeoutMs?: number;
   /** Names to mask in addition to what the masking layer recognises by shape. */
   names?: readonly NameHint[];
+  /**
+   * The prompt's own snake_case identifiers (action, tool and answer field names such as
+   * scale_deployment), sent as they are: the masking layer would otherwise take them for names.
+   * Only words with an underscore count; a Kubernetes object name never has one.
+   */
+  vocabulary?: readonly string[];
 }
 
 export interface LlmResult<T> {

@@ -120,6 +120,71 @@ CREATE TABLE notifications_sent (
 );
 `,
   },
+  {
+    version: 4,
+    name: "remediations, target locks, settings",
+    sql: `
+-- One row per decision about one diagnosis (id derived from the diagnosis event, so a redelivery
+-- finds the row instead of deciding again). Status moves forward only:
+--   proposed → approved → executing → executed | failed;  proposed → rejected | expired;
+--   blocked, dry_run and no_action are final.
+CREATE TABLE remediations (
+  id               text PRIMARY KEY,
+  cluster          text NOT NULL,
+  incident_id      text NOT NULL,
+  diagnosis_id     text,
+  owner_key        text NOT NULL,
+  target_key       text,
+  action           text,
+  target           jsonb,
+  params           jsonb,
+  decider          text NOT NULL,
+  confidence       double precision NOT NULL,
+  decision         jsonb NOT NULL,
+  policy_id        text NOT NULL,
+  mode             text NOT NULL CHECK (mode IN ('autonomous', 'human-in-loop', 'dry-run')),
+  status           text NOT NULL CHECK (status IN ('proposed', 'approved', 'rejected', 'expired',
+                     'executing', 'executed', 'failed', 'blocked', 'dry_run', 'no_action')),
+  reason           text,
+  gate             jsonb NOT NULL,
+  result           jsonb,
+  spec_hash_before text,
+  spec_hash_after  text,
+  expires_at       timestamptz,
+  decided_by       text,
+  pattern          text NOT NULL,
+  embedding        real[] NOT NULL,
+  created_at       timestamptz NOT NULL,
+  updated_at       timestamptz NOT NULL,
+  executed_at      timestamptz,
+  assessed_at      timestamptz,
+  score            double precision,
+  assessment       jsonb
+);
+-- At most one remediation in flight per owner (namespace + owner kind + owner name), enforced by
+-- the database so concurrent replicas cannot both act.
+CREATE UNIQUE INDEX remediations_in_flight ON remediations (cluster, owner_key)
+  WHERE status IN ('proposed', 'approved', 'executing');
+CREATE INDEX remediations_owner ON remediations (cluster, owner_key, created_at DESC);
+CREATE INDEX remediations_incident ON remediations (incident_id);
+CREATE INDEX remediations_unassessed ON remediations (executed_at)
+  WHERE status = 'executed' AND assessed_at IS NULL;
+
+-- An object being changed (or stabilising after a change) by one remediation.
+CREATE TABLE remediation_locks (
+  cluster        text NOT NULL,
+  target_key     text NOT NULL,
+  remediation_id text NOT NULL,
+  locked_until   timestamptz NOT NULL,
+  PRIMARY KEY (cluster, target_key)
+);
+
+CREATE TABLE settings (
+  name  text PRIMARY KEY,
+  value text NOT NULL
+);
+`,
+  },
 ];
 
 /** Serialises concurrent migrators (several replicas starting at once). */

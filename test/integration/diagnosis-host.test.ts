@@ -98,6 +98,18 @@ describe("alert → incident → diagnosis on a live cluster", () => {
     const audit = await host.deps.store.query<{ action: string }>(
       "SELECT action FROM audit_log ORDER BY seq",
     );
-    expect(audit.rows.map((r) => r.action)).toEqual(["alert.firing", "diagnosis.completed"]);
+    // No AutonomousAction: the default policy (human-in-loop) lets only a read-only action run —
+    // an untolerated taint has no safe automatic fix, so the on-call people are told.
+    expect(audit.rows.map((r) => r.action)).toEqual([
+      "alert.firing",
+      "diagnosis.completed",
+      "remediation.decided",
+      "remediation.gated",
+      "remediation.executed",
+    ]);
+    const rem = await host.deps.store.query<{ action: string; status: string }>(
+      "SELECT action, status FROM remediations",
+    );
+    expect(rem.rows).toEqual([{ action: "notify_only", status: "executed" }]);
   });
 });

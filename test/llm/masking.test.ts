@@ -100,4 +100,13 @@ describe("masking", () => {
       steps: [{ check: "look at shop", findings: [0] }],
     });
   });
+
+  it("sends the caller's own snake_case words as they are, and no plain word that could be a name", () => {
+    const m = createMasker(key, ["scale_deployment", "get_logs", "shop"]);
+    m.token("Namespace", "shop");
+    expect(m.maskText("run scale_deployment or get_logs in shop, not rotate_secrets")).toBe(
+      `run scale_deployment or get_logs in ${m.token("Namespace", "shop")}, not ${m.maskText("rotate_secrets")}`,
+    );
+    expect(m.maskText("rotate_secrets")).not.toContain("rotate");
+  });
 });

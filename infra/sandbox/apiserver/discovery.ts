@@ -29,6 +29,8 @@ function subresourceEntries(rt: ResourceType): Record<string, unknown>[] {
         return { ...base, kind: "Binding", verbs: ["create"] };
       case "log":
         return { ...base, kind: "Pod", verbs: ["get"] };
+      case "ephemeralcontainers":
+        return { ...base, kind: "Pod", verbs: ["get", "patch", "update"] };
     }
   });
 }

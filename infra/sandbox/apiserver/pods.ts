@@ -1,5 +1,7 @@
-// Pod-only subresources: binding (what a scheduler posts) and log (text from a pluggable source).
+// Pod-only subresources: binding (what a scheduler posts), log (text from a pluggable source) and
+// ephemeralcontainers (what `kubectl debug` patches).
 import { KubeApiError, apiErrors } from "./errors.js";
+import { deepEqual } from "./json.js";
 import type { ResourceType } from "./resources.js";
 import type { ObjectStore } from "./store.js";
 import { isRecord, kubeTime, type KubeObject } from "./types.js";
@@ -93,4 +95,50 @@ export function podLogs(
   }
   if (q.limitBytes !== undefined) text = Buffer.from(text).subarray(0, q.limitBytes).toString();
   return text;
+}
+
+/**
+ * The ephemeralcontainers subresource: of the desired pod only spec.ephemeralContainers is taken,
+ * and, as in the real API, ephemeral containers can be added but not removed or changed.
+ */
+export function setEphemeralContainers(
+  store: ObjectStore,
+  podRt: ResourceType,
+  current: KubeObject,
+  desired: KubeObject,
+  dryRun: boolean,
+): KubeObject {
+  const name = current.metadata.name ?? "";
+  const spec = isRecord(current.spec) ? current.spec : {};
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter(isRecord) : []);
+  const before = list(spec.ephemeralContainers);
+  const after = list(isRecord(desired.spec) ? desired.spec.ephemeralContainers : undefined);
+  for (const [i, c] of after.entries()) {
+    if (typeof c.name !== "string" || !c.name || typeof c.image !== "string" || !c.image) {
+      throw apiErrors.invalid(podRt, name, [
+        {
+          reason: "FieldValueRequired",
+          message: "Required value",
+          field: `spec.ephemeralContainers[${i}].${typeof c.name === "string" && c.name ? "image" : "name"}`,
+        },
+      ]);
+    }
+  }
+  for (const old of before) {
+    const same = after.find((c) => c.name === old.name);
+    if (!same || !deepEqual(same, old)) {
+      throw apiErrors.invalid(podRt, name, [
+        {
+          reason: "FieldValueForbidden",
+          message: "Forbidden: existing ephemeral containers may not be removed or changed",
+          field: "spec.ephemeralContainers",
+        },
+      ]);
+    }
+  }
+  return store.update(
+    podRt,
+    { ...current, spec: { ...spec, ephemeralContainers: after } },
+    { subresource: "main", dryRun },
+  );
 }

@@ -4,7 +4,7 @@
 import { eventsV1Converter } from "./event-conversion.js";
 import type { KubeObject } from "./types.js";
 
-export type Subresource = "status" | "scale" | "eviction" | "log" | "binding";
+export type Subresource = "status" | "scale" | "eviction" | "log" | "binding" | "ephemeralcontainers";
 
 export interface ScalePaths {
   specReplicasPath: string;
@@ -97,7 +97,16 @@ type BuiltinRow = [
 ];
 
 const builtinRows: BuiltinRow[] = [
-  ["", "v1", "pods", "Pod", true, ["po"], ["status", "eviction", "log", "binding"], ["all"]],
+  [
+    "",
+    "v1",
+    "pods",
+    "Pod",
+    true,
+    ["po"],
+    ["status", "eviction", "log", "binding", "ephemeralcontainers"],
+    ["all"],
+  ],
   ["", "v1", "nodes", "Node", false, ["no"], ["status"]],
   ["", "v1", "namespaces", "Namespace", false, ["ns"], ["status"]],
   ["", "v1", "services", "Service", true, ["svc"], ["status"], ["all"]],

@@ -10,7 +10,7 @@ import { objectJson } from "./json.js";
 import { decode, decodeObject, mediaType, negotiate, readBody, type ResponseShape } from "./negotiation.js";
 import { openApiV3Document, openApiV3Index } from "./openapi.js";
 import { jsonPatch, mergePatch } from "./patch.js";
-import { bindPod, emptyLogs, podLogs, type PodLogSource } from "./pods.js";
+import { bindPod, emptyLogs, podLogs, setEphemeralContainers, type PodLogSource } from "./pods.js";
 import { groupVersion, ResourceCatalog, type ResourceType, type Subresource } from "./resources.js";
 import { applyScale, toScale } from "./scale.js";
 import { parseFieldSelector, parseLabelSelector } from "./selectors.js";
@@ -258,6 +258,17 @@ class ApiHandler {
           dryRun: isDryRun(q) || Boolean(options.dryRun?.toString().includes("All")),
         });
         return sendJson(res, 201, successStatus(201));
+      }
+      case "ephemeralcontainers": {
+        const current = this.store.mustGet(t.rt, t.namespace, name);
+        if (method === "GET") return this.send(req, res, t.rt, current);
+        if (method !== "PUT" && method !== "PATCH") throw apiErrors.methodNotAllowed(method);
+        const type = mediaType(req);
+        const body = decode(await readBody(req), type);
+        const desired =
+          method === "PUT" ? (body as KubeObject) : this.applyPatch(t.rt, type, current, body ?? {});
+        const updated = setEphemeralContainers(this.store, t.rt, current, desired, isDryRun(q));
+        return this.send(req, res, t.rt, updated);
       }
       case "binding": {
         if (method !== "POST") throw apiErrors.methodNotAllowed(method);

@@ -92,6 +92,15 @@ export function reconcileDaemonSets(ctx: SimContext): void {
       ctx.store.delete(ctx.rt.pods, ns, pod.metadata.name ?? "");
       byNode.delete(nodeName);
     }
+    // RollingUpdate (maxUnavailable 1): replace one pod of an older template generation once all are ready.
+    const generation = String(ds.metadata.generation ?? 1);
+    const stale = (p: KubeObject) => p.metadata.labels?.["pod-template-generation"] !== generation;
+    const current = [...byNode.values()].filter((p) => !isTerminal(p));
+    const oldPod = current.find(stale);
+    if (oldPod && current.every(isPodReady) && rec(rec(ds.spec).updateStrategy).type !== "OnDelete") {
+      ctx.store.delete(ctx.rt.pods, ns, oldPod.metadata.name ?? "");
+      for (const [nodeName, p] of byNode) if (p === oldPod) byNode.delete(nodeName);
+    }
     const live = [...byNode.values()].filter((p) => !isTerminal(p));
     const scheduled = live.filter((p) => rec(p.spec).nodeName).length;
     const ready = live.filter(isPodReady).length;
@@ -102,7 +111,7 @@ export function reconcileDaemonSets(ctx: SimContext): void {
       numberReady: ready,
       numberAvailable: ready,
       ...(eligible.length - ready > 0 ? { numberUnavailable: eligible.length - ready } : {}),
-      updatedNumberScheduled: live.length,
+      updatedNumberScheduled: live.filter((p) => !stale(p)).length,
       observedGeneration: ds.metadata.generation,
     };
     ctx.store.update(ctx.rt.daemonsets, { ...ds, status }, { subresource: "status" });

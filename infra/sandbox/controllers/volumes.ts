@@ -1,7 +1,9 @@
 // PersistentVolumeClaim binding: Immediate claims get a dynamically provisioned PV at once;
 // WaitForFirstConsumer claims are provisioned in the zone of the node the scheduler picks.
+// Bound claims whose request grew are expanded (PV and claim capacity) when their class allows it.
 import type { KubeObject } from "../apiserver/types.js";
 import { arr, rec, type SimContext } from "./context.js";
+import { parseQuantity } from "./quantity.js";
 
 const ZONE = "topology.kubernetes.io/zone";
 
@@ -133,7 +135,11 @@ function reportMissingClass(ctx: SimContext, claim: KubeObject, cls: string): vo
 /** Binds claims whose class binds Immediately; WaitForFirstConsumer claims wait for the scheduler. */
 export function reconcileVolumes(ctx: SimContext): void {
   for (const claim of ctx.store.list(ctx.rt.pvcs)) {
-    if (rec(claim.status).phase === "Bound" || claim.metadata.deletionTimestamp) continue;
+    if (claim.metadata.deletionTimestamp) continue;
+    if (rec(claim.status).phase === "Bound") {
+      expandClaim(ctx, claim);
+      continue;
+    }
     const missing = missingStorageClass(ctx, claim);
     if (missing) {
       reportMissingClass(ctx, claim, missing);
@@ -146,4 +152,46 @@ export function reconcileVolumes(ctx: SimContext): void {
     }
     provisionClaim(ctx, claim);
   }
+}
+
+/**
+ * The external-resizer and the kubelet's filesystem resize in one step: a bound claim whose
+ * request exceeds its capacity gets a PV and a claim status of the new size, if its class has
+ * allowVolumeExpansion (otherwise the claim stays as it is, with a warning event).
+ */
+function expandClaim(ctx: SimContext, claim: KubeObject): void {
+  const want = rec(rec(rec(claim.spec).resources).requests).storage;
+  const have = rec(rec(claim.status).capacity).storage;
+  if (typeof want !== "string" || parseQuantity(want) <= parseQuantity(have)) return;
+  const cls = rec(claim.spec).storageClassName;
+  const sc = typeof cls === "string" ? ctx.store.get(ctx.rt.storageclasses, undefined, cls) : undefined;
+  if (sc?.allowVolumeExpansion !== true) {
+    ctx.event(
+      claim,
+      "Warning",
+      "ExternalExpanding",
+      `storageclass "${String(cls ?? "")}" does not allow volume expansion`,
+      { component: "volume_expand" },
+    );
+    return;
+  }
+  const pv = ctx.store.get(ctx.rt.pvs, undefined, String(rec(claim.spec).volumeName ?? ""));
+  if (pv) ctx.store.update(ctx.rt.pvs, { ...pv, spec: { ...rec(pv.spec), capacity: { storage: want } } });
+  ctx.store.update(
+    ctx.rt.pvcs,
+    {
+      ...claim,
+      status: { ...rec(claim.status), capacity: { ...rec(rec(claim.status).capacity), storage: want } },
+    },
+    { subresource: "status" },
+  );
+  ctx.event(
+    claim,
+    "Normal",
+    "FileSystemResizeSuccessful",
+    `MountVolume.NodeExpandVolume succeeded for volume "${String(rec(claim.spec).volumeName ?? "")}"`,
+    {
+      component: "kubelet",
+    },
+  );
 }

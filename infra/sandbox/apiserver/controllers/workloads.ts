@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { KubeApiError } from "../errors.js";
 import { isPodReady } from "../disruption.js";
+import { matcherFromSpec, type LabelSelectorSpec } from "../selectors.js";
 import type { ResourceType } from "../resources.js";
 import type { ObjectStore, StoreEvent } from "../store.js";
 import { isRecord, kubeTime, type KubeObject, type OwnerReference } from "../types.js";
@@ -306,7 +307,16 @@ export function startWorkloadController(
     if (!rs || rs.metadata.deletionTimestamp) return;
     const spec = rec(rs.spec);
     const want = typeof spec.replicas === "number" ? spec.replicas : 1;
-    const pods = owned(podRt, rs);
+    // A pod relabelled out of the selector is released (its ownerReference dropped), as the real
+    // controller does; the ReplicaSet then creates a replacement (quarantine relies on this).
+    const matches = matcherFromSpec(spec.selector as LabelSelectorSpec | undefined);
+    const pods = owned(podRt, rs).filter((p) => {
+      if (matches(p.metadata.labels)) return true;
+      const { ownerReferences = [], ...meta } = p.metadata;
+      const others = ownerReferences.filter((o) => o.uid !== rs.metadata.uid);
+      store.update(podRt, { ...p, metadata: others.length ? { ...meta, ownerReferences: others } : meta });
+      return false;
+    });
     const template = rec(spec.template);
     const meta = rec(template.metadata);
     for (let i = pods.length; i < want; i++) {

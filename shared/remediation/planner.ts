@@ -1,0 +1,232 @@
+// The rule-based planner: the default decider, and the fallback whenever an LLM answer is not
+// usable. It maps the root cause's reason (or, without a finding, the alert) to candidate actions
+// with parameters, the way an SRE runbook would, then lets history reorder them: an action that
+// scored badly for this pattern is demoted below the alternatives.
+import type { Finding } from "../diagnosis/finding.js";
+import type { ClusterPort } from "../ports/cluster.js";
+import type { ActionTarget } from "./action.js";
+import { actionNamed } from "./actions/index.js";
+import { type ChosenAction, type Decision, type DecisionInput, parseParent } from "./decision.js";
+import { scoresByAction } from "./history.js";
+
+interface Candidate {
+  name: string;
+  target: ActionTarget;
+  params: Record<string, unknown>;
+  confidence: number;
+  rationale: string;
+}
+
+const imagePull = new Set([
+  "ImageNotFound",
+  "ImagePullBackOff",
+  "ErrImagePull",
+  "InvalidImageName",
+  "ImagePullUnauthorized",
+]);
+const crashing = new Set([
+  "CrashLoopBackOff",
+  "ContainerFailed",
+  "RunContainerError",
+  "StartupProbeFailed",
+  "LivenessProbeFailed",
+  "Error",
+]);
+const badRollout = new Set(["RolloutStuck", "ProgressDeadlineExceeded", "ReplicaFailure"]);
+const missingConfig = new Set([
+  "SecretNotFound",
+  "ConfigMapNotFound",
+  "KeyNotFound",
+  "CreateContainerConfigError",
+]);
+const pending = new Set(["Unschedulable", "InsufficientResources"]);
+const placement = new Set(["UntoleratedTaint", "NodeSelectorMismatch"]);
+const workloadKinds = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
+
+function ownerOf(f: Finding): ActionTarget {
+  return parseParent(f.parent) ?? { kind: f.kind, namespace: f.namespace, name: f.name };
+}
+
+/** The container a pod finding names ("container cart …"), for increase_resources. */
+function containerOf(f: Finding): string | undefined {
+  return /container "?([a-z0-9]([-a-z0-9]*[a-z0-9])?)"?/.exec(f.message)?.[1];
+}
+
+/** Whether the Deployment has an earlier revision to roll back to. */
+async function hasPreviousRevision(cluster: ClusterPort | undefined, t: ActionTarget): Promise<boolean> {
+  if (!cluster || t.kind !== "Deployment") return false;
+  const rev = Number(
+    (await cluster.get("Deployment", t.namespace, t.name).catch(() => undefined))?.metadata.annotations?.[
+      "deployment.kubernetes.io/revision"
+    ] ?? 0,
+  );
+  return rev > 1;
+}
+
+async function candidatesFor(input: DecisionInput, cluster: ClusterPort | undefined): Promise<Candidate[]> {
+  const f = input.rootCause;
+  const out: Candidate[] = [];
+  const notify = (target: ActionTarget, message: string, confidence = 0.9) =>
+    out.push({
+      name: "notify_only",
+      target,
+      params: { message: message.slice(0, 500) },
+      confidence,
+      rationale: "no automatic fix is safe for this cause; a human is told what to fix",
+    });
+  if (!f) {
+    // No finding: alert-level runbooks.
+    const t = input.labels;
+    if (input.alertname === "KubePersistentVolumeFillingUp" && t.persistentvolumeclaim && t.namespace)
+      out.push({
+        name: "expand_pvc",
+        target: { kind: "PersistentVolumeClaim", namespace: t.namespace, name: t.persistentvolumeclaim },
+        params: { factor: 1.5 },
+        confidence: 0.9,
+        rationale: "the volume is filling up; its claim can grow while the cause is found",
+      });
+    if (input.alertname === "KubeHpaMaxedOut" && t.horizontalpodautoscaler && t.namespace)
+      out.push(
+        await hpaCandidate(cluster, { namespace: t.namespace, name: t.horizontalpodautoscaler }, "the alert"),
+      );
+    return out;
+  }
+  const owner = ownerOf(f);
+  const workload = workloadKinds.has(owner.kind) ? owner : undefined;
+  const previous = workload ? await hasPreviousRevision(cluster, workload) : false;
+
+  if (f.reason === "OOMKilled" && workload) {
+    const container = containerOf(f);
+    out.push({
+      name: "increase_resources",
+      target: workload,
+      params: { resource: "memory", factor: 1.5, ...(container ? { container } : {}) },
+      confidence: 0.9,
+      rationale: `${f.message}: the memory limit is too low for the working set; raise it ×1.5 within the limits`,
+    });
+    out.push({
+      name: "rollout_restart",
+      target: workload,
+      params: {},
+      confidence: 0.5,
+      rationale: "a restart frees leaked memory for a while",
+    });
+  } else if ((imagePull.has(f.reason) || crashing.has(f.reason) || badRollout.has(f.reason)) && workload) {
+    if (previous)
+      out.push({
+        name: "rollback_deployment",
+        target: workload,
+        params: {},
+        confidence: imagePull.has(f.reason) || badRollout.has(f.reason) ? 0.9 : 0.85,
+        rationale: `${f.message}: the current revision does not run; roll back to the last healthy one`,
+      });
+    if (crashing.has(f.reason))
+      out.push({
+        name: "rollout_restart",
+        target: workload,
+        params: {},
+        confidence: 0.4,
+        rationale: "a restart helps only if the crash is transient",
+      });
+    notify(workload, `${owner.kind} ${owner.namespace}/${owner.name}: ${f.message}`, 0.6);
+  } else if (pending.has(f.reason) && workload && previous) {
+    out.push({
+      name: "rollback_deployment",
+      target: workload,
+      params: {},
+      confidence: 0.75,
+      rationale: `${f.message}: the latest revision asks for more than the nodes offer; roll back (or add capacity)`,
+    });
+    notify(workload, f.message, 0.6);
+  } else if (missingConfig.has(f.reason) || placement.has(f.reason) || pending.has(f.reason)) {
+    notify(workload ?? owner, `${owner.kind} ${owner.namespace}/${owner.name}: ${f.message}`);
+  } else if (f.reason === "NodeNotReady" && f.kind === "Node") {
+    const node = { kind: "Node", namespace: "", name: f.name };
+    out.push({
+      name: "drain_node",
+      target: node,
+      params: {},
+      confidence: 0.85,
+      rationale: `${f.message}: move its pods to healthy nodes`,
+    });
+    out.push({
+      name: "cordon_node",
+      target: node,
+      params: {},
+      confidence: 0.8,
+      rationale: "keep new pods off the node",
+    });
+  } else if (f.reason === "AtMaxReplicas" && f.kind === "HorizontalPodAutoscaler") {
+    out.push(await hpaCandidate(cluster, { namespace: f.namespace, name: f.name }, f.message));
+  } else if (f.reason === "ReadinessProbeFailed" && workload) {
+    out.push({
+      name: "rollout_restart",
+      target: workload,
+      params: {},
+      confidence: 0.6,
+      rationale: `${f.message}: a restart may clear a stuck dependency; a human should confirm`,
+    });
+  } else {
+    notify(owner, `${f.kind} ${f.namespace}/${f.name}: ${f.message}`, 0.5);
+  }
+  return out;
+}
+
+async function hpaCandidate(
+  cluster: ClusterPort | undefined,
+  hpa: { namespace: string; name: string },
+  why: string,
+): Promise<Candidate> {
+  const obj = await cluster?.get("HorizontalPodAutoscaler", hpa.namespace, hpa.name).catch(() => undefined);
+  const max = Number((obj?.spec as { maxReplicas?: number } | undefined)?.maxReplicas ?? 0);
+  const next = max > 0 ? Math.max(max + 1, Math.ceil(max * 1.5)) : undefined;
+  return {
+    name: "update_hpa",
+    target: { kind: "HorizontalPodAutoscaler", namespace: hpa.namespace, name: hpa.name },
+    params: next ? { maxReplicas: next } : {},
+    confidence: next ? 0.85 : 0.5,
+    rationale: `${why}: raise maxReplicas ${max} → ${next ?? "?"} so the autoscaler can absorb the load`,
+  };
+}
+
+/** The rule planner's decision; never throws (an unreadable cluster means fewer candidates). */
+export async function planWithRules(input: DecisionInput, cluster?: ClusterPort): Promise<Decision> {
+  const raw = await candidatesFor(input, cluster);
+  const scores = scoresByAction(input.history);
+  // Keep only registered actions whose parameters parse; demote what scored badly before.
+  const valid: (ChosenAction & { confidence: number })[] = [];
+  for (const c of raw) {
+    const action = actionNamed(c.name);
+    if (!action) continue;
+    const parsed = action.params.safeParse(c.params);
+    if (!parsed.success) continue;
+    const s = scores.get(c.name);
+    const demoted = s && s.n >= 2 && s.mean < 0.5;
+    valid.push({
+      name: c.name,
+      target: c.target,
+      params: parsed.data as Record<string, unknown>,
+      rationale: demoted
+        ? `${c.rationale} (demoted: scored ${s.mean.toFixed(2)} on ${s.n} similar incidents)`
+        : c.rationale,
+      confidence: demoted ? c.confidence * s.mean : c.confidence,
+    });
+  }
+  valid.sort((a, b) => b.confidence - a.confidence);
+  const [best, ...rest] = valid;
+  const f = input.rootCause;
+  return {
+    decider: "rules",
+    rootCause: f
+      ? `${f.kind} ${f.namespace ? `${f.namespace}/` : ""}${f.name}: ${f.message}`
+      : input.alertname,
+    confidence: best ? Math.round(best.confidence * 100) / 100 : 0,
+    action: best ? strip(best) : null,
+    alternatives: rest.map(strip),
+    actionable: best !== undefined && best.name !== "notify_only",
+  };
+}
+
+function strip(c: ChosenAction & { confidence: number }): ChosenAction {
+  return { name: c.name, target: c.target, params: c.params, rationale: c.rationale };
+}
