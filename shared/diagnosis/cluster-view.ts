@@ -151,9 +151,10 @@ export class ClusterView {
     const refs = top.metadata.ownerReferences ?? [];
     const dangling = refs.find((r) => r.controller) ?? refs[0];
     if (dangling)
-      // Static pods are owned by their (cluster-scoped) Node.
-      return dangling.kind === "Node"
-        ? `Node/${dangling.name}`
+      // Static pods are owned by their (cluster-scoped) Node; a cluster-scoped object (a Node
+      // owned by a Karpenter NodeClaim) has a cluster-scoped owner.
+      return dangling.kind === "Node" || !obj.metadata.namespace
+        ? `${dangling.kind}/${dangling.name}`
         : `${dangling.kind}/${obj.metadata.namespace}/${dangling.name}`;
     return top === obj ? undefined : ref(top);
   }

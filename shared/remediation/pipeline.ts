@@ -197,7 +197,9 @@ export async function remediateDiagnosis(
 ): Promise<ProphetEvent[]> {
   const { deps } = ctx;
   const data = event.data;
-  if (data.status !== "ProblemDetected") return [];
+  // Unavailable: nothing was read, so nothing is known. OK: no finding, but an alert-level
+  // runbook (a volume filling up, an autoscaler at its maximum) may still apply.
+  if (data.status === "Unavailable") return [];
   const cluster = event.cluster ?? deps.cluster;
   const id = remediationIdOf(event);
   const existing = await getRemediation(deps.store, id);
@@ -232,7 +234,7 @@ export async function remediateDiagnosis(
   let decision: Decision | undefined;
   let fallback: string | undefined;
   let toolCalls: Decision["toolCalls"];
-  if (deps.llm && policy?.llm?.provider !== "none") {
+  if (deps.llm && data.rootCause && policy?.llm?.provider !== "none") {
     const r = await decideWithLlm(deps.llm, input, {
       ...(deps.kube ? { tools: readOnlyTools(deps.kube) } : {}),
     }).catch((err: unknown) => ({ fallback: `error: ${(err as Error).message}`, toolCalls: [] }));

@@ -63,6 +63,44 @@ async function hasPreviousRevision(cluster: ClusterPort | undefined, t: ActionTa
   return rev > 1;
 }
 
+type Obj = Record<string, unknown>;
+const rec = (v: unknown): Obj => (typeof v === "object" && v !== null ? (v as Obj) : {});
+
+/** What a pod asks of a node: requests, node selector, affinity, tolerations. */
+function schedulingShape(template: unknown): string {
+  const spec = rec(rec(template).spec);
+  const containers = (Array.isArray(spec.containers) ? spec.containers : []).map(
+    (c) => rec(rec(c).resources).requests,
+  );
+  return JSON.stringify([
+    containers,
+    spec.nodeSelector ?? null,
+    spec.affinity ?? null,
+    spec.tolerations ?? null,
+  ]);
+}
+
+/**
+ * Whether the Deployment's newest ReplicaSet asks something of a node that the previous one did
+ * not: then pods that cannot be scheduled are the rollout's doing, and a rollback is the fix.
+ */
+async function schedulingChangedByRollout(
+  cluster: ClusterPort | undefined,
+  t: ActionTarget,
+): Promise<boolean> {
+  if (!cluster) return false;
+  const sets = (await cluster.list("ReplicaSet", t.namespace).catch(() => []))
+    .filter((rs) =>
+      (rs.metadata.ownerReferences ?? []).some((o) => o.kind === "Deployment" && o.name === t.name),
+    )
+    .map((rs) => ({
+      revision: Number(rs.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? 0),
+      shape: schedulingShape(rec(rs.spec).template),
+    }))
+    .sort((a, b) => b.revision - a.revision);
+  return sets.length >= 2 && sets[0]!.shape !== sets[1]!.shape;
+}
+
 async function candidatesFor(input: DecisionInput, cluster: ClusterPort | undefined): Promise<Candidate[]> {
   const f = input.rootCause;
   const out: Candidate[] = [];
@@ -129,13 +167,18 @@ async function candidatesFor(input: DecisionInput, cluster: ClusterPort | undefi
         rationale: "a restart helps only if the crash is transient",
       });
     notify(workload, `${owner.kind} ${owner.namespace}/${owner.name}: ${f.message}`, 0.6);
-  } else if (pending.has(f.reason) && workload && previous) {
+  } else if (
+    (pending.has(f.reason) || placement.has(f.reason)) &&
+    workload &&
+    previous &&
+    (await schedulingChangedByRollout(cluster, workload))
+  ) {
     out.push({
       name: "rollback_deployment",
       target: workload,
       params: {},
-      confidence: 0.75,
-      rationale: `${f.message}: the latest revision asks for more than the nodes offer; roll back (or add capacity)`,
+      confidence: 0.85,
+      rationale: `${f.message}: the latest revision changed what the pods ask of a node (requests, selectors, tolerations) and they no longer fit; roll back to the revision that ran`,
     });
     notify(workload, f.message, 0.6);
   } else if (missingConfig.has(f.reason) || placement.has(f.reason) || pending.has(f.reason)) {
