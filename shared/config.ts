@@ -34,6 +34,13 @@ export const configSchema = z.object({
   KUBECONFIG: z.string().optional(),
   PROPHET_SANDBOX: bool.default(true),
   PROPHET_SANDBOX_SPEED: z.coerce.number({ error: "expected a number" }).positive().max(10_000).default(1),
+  /** Prometheus-compatible API, path prefix included (Thanos/Mimir: .../prometheus); user info
+   * in it is sent as basic auth. Default with the embedded sandbox: the sandbox's /prometheus. */
+  PROMETHEUS_URL: z
+    .url({ protocol: /^https?$/, error: "expected an http(s) URL (Prometheus-compatible API)" })
+    .optional(),
+  /** Bearer token for PROMETHEUS_URL (a credential: never logged). */
+  PROMETHEUS_BEARER_TOKEN: z.string().min(1).optional(),
   OPENAI_BASE_URL: url("OpenAI-compatible endpoint").optional(),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_MODEL: z.string().optional(),
@@ -83,7 +90,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const issues = res.error.issues.map((i) => {
     const variable = String(i.path[0] ?? "(env)");
     const shown =
-      variable.includes("KEY") || variable === "DATABASE_URL" || variable.endsWith("WEBHOOK_URL")
+      variable.includes("KEY") ||
+      variable.includes("TOKEN") ||
+      variable === "DATABASE_URL" ||
+      variable === "PROMETHEUS_URL" ||
+      variable.endsWith("WEBHOOK_URL")
         ? "(hidden)"
         : JSON.stringify(env[variable]);
     return { path: variable, message: `${i.message}; got ${shown}` };

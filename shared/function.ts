@@ -5,6 +5,7 @@ import type { Clock } from "./ports/clock.js";
 import type { ClusterPort } from "./ports/cluster.js";
 import type { LlmPort } from "./ports/llm.js";
 import type { Logger } from "./ports/log.js";
+import type { MetricsPort } from "./ports/metrics.js";
 import type { Notifier } from "./ports/notify.js";
 import type { Store } from "./ports/store.js";
 import type { RemediationSettings } from "./remediation/settings.js";
@@ -17,6 +18,9 @@ export interface Deps {
   cluster: string;
   /** The Kubernetes cluster to read; absent when none is configured (functions must cope). */
   kube?: ClusterPort;
+  /** PromQL over the cluster's Prometheus (or Thanos, Mimir, the sandbox's); absent when none is
+   * configured, so functions must cope without metrics. */
+  metrics?: MetricsPort;
   /** An OpenAI-compatible model, always behind masking; absent means rule-based explanations. */
   llm?: LlmPort;
   /** Where incident notifications go (Slack, a JSON webhook); absent or empty means nowhere. */

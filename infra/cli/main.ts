@@ -17,6 +17,7 @@ import { startHost } from "../local/host.js";
 import { register as registerAnomalies } from "./commands/anomalies.js";
 import { register as registerDiagnose } from "./commands/diagnose.js";
 import { register as registerForecast } from "./commands/forecast.js";
+import { register as registerRemediation } from "./commands/remediation.js";
 import { register as registerSandbox } from "./commands/sandbox.js";
 
 function config(): Config {
@@ -70,11 +71,13 @@ export function buildProgram(): Command {
       const useSandbox = cfg.PROPHET_SANDBOX && !cfg.KUBECONFIG && !process.env.KUBERNETES_SERVICE_HOST;
       let stopSandbox = async () => {};
       let kubeconfig: string | undefined;
+      let prometheusUrl: string | undefined;
       let setAlertWebhook: (url: string) => void = () => {};
       if (useSandbox) {
         const { launchSandbox } = await import("./commands/sandbox.js");
         const { sandbox, statePath } = await launchSandbox({ speed: cfg.PROPHET_SANDBOX_SPEED });
         kubeconfig = sandbox.kubeconfigPath;
+        prometheusUrl = sandbox.prometheusUrl;
         setAlertWebhook = (url) => sandbox.setAlertWebhook(url);
         log.info(
           {
@@ -96,6 +99,7 @@ export function buildProgram(): Command {
         functions,
         log,
         ...(kubeconfig ? { kubeconfig } : {}),
+        ...(prometheusUrl ? { prometheusUrl } : {}),
         ...(opts.port ? { port: Number(opts.port) } : {}),
       });
       // The sandbox's alert rules notify this host, as a cluster's Alertmanager would.
@@ -195,6 +199,7 @@ export function buildProgram(): Command {
   registerDiagnose(program);
   registerAnomalies(program);
   registerSandbox(program);
+  registerRemediation(program);
   return program;
 }
 

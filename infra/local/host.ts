@@ -27,6 +27,8 @@ export interface HostOptions {
   port?: number;
   /** The cluster to use when KUBECONFIG names none (the sandbox's kubeconfig). */
   kubeconfig?: string;
+  /** The Prometheus API to use when PROMETHEUS_URL names none (the sandbox's /prometheus). */
+  prometheusUrl?: string;
 }
 
 export interface RunningHost {
@@ -66,6 +68,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     ...(opts.clock ? { clock: opts.clock } : {}),
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+    ...(opts.prometheusUrl ? { prometheusUrl: opts.prometheusUrl } : {}),
   });
   const log = deps.log;
   const metrics = createHostMetrics();
@@ -203,6 +206,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       {},
       "no Kubernetes cluster configured (KUBECONFIG unset, PROPHET_SANDBOX=false): diagnoses will be Unavailable",
     );
+  if (deps.metrics) log.info({ prometheus: deps.metrics.name }, `reading metrics from ${deps.metrics.name}`);
 
   return {
     url,

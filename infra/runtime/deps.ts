@@ -8,6 +8,7 @@ import { systemClock, type Clock } from "../../shared/ports/clock.js";
 import type { ClusterPort } from "../../shared/ports/cluster.js";
 import type { LlmPort } from "../../shared/ports/llm.js";
 import type { Logger } from "../../shared/ports/log.js";
+import type { MetricsPort } from "../../shared/ports/metrics.js";
 import type { Notifier } from "../../shared/ports/notify.js";
 import { openStore } from "../../shared/store/open.js";
 import { createLogger } from "./logger.js";
@@ -112,6 +113,23 @@ export async function llmPort(cfg: Config, log: Logger): Promise<LlmPort | undef
   return maskedLlm(inner, cfg.PROPHET_MASK_KEY ?? randomBytes(32));
 }
 
+/**
+ * The metrics port: PROMETHEUS_URL (with PROMETHEUS_BEARER_TOKEN), else the Prometheus API the
+ * local host passes (the sandbox's). The token is never sent to that fallback: it belongs to the
+ * configured server.
+ */
+export async function metricsPort(cfg: Config, fallbackUrl?: string): Promise<MetricsPort | undefined> {
+  const url = cfg.PROMETHEUS_URL ?? fallbackUrl;
+  if (!url) return undefined;
+  const { prometheusMetrics } = await import("../../shared/metrics/prometheus.js");
+  return prometheusMetrics({
+    url,
+    ...(cfg.PROMETHEUS_URL && cfg.PROMETHEUS_BEARER_TOKEN
+      ? { bearerToken: cfg.PROMETHEUS_BEARER_TOKEN }
+      : {}),
+  });
+}
+
 /** The notification channels configured; none means incident-notify stays silent. */
 export async function notifiers(cfg: Config): Promise<Notifier[]> {
   if (!cfg.SLACK_WEBHOOK_URL && !cfg.PROPHET_NOTIFY_WEBHOOK_URL) return [];
@@ -147,7 +165,7 @@ export function remediationSettings(cfg: Config): RemediationSettings {
 
 export async function createDeps(
   cfg: Config,
-  overrides: { clock?: Clock; log?: Logger; kubeconfig?: string } = {},
+  overrides: { clock?: Clock; log?: Logger; kubeconfig?: string; prometheusUrl?: string } = {},
 ): Promise<RuntimeDeps> {
   const log = overrides.log ?? createLogger(cfg.LOG_LEVEL);
   const platform = cloudPlatform(process.env);
@@ -160,6 +178,7 @@ export async function createDeps(
   }
   const llm = await llmPort(cfg, log); // before the store: a bad LLM setting must not leak it
   const notify = await notifiers(cfg);
+  const metrics = await metricsPort(cfg, overrides.prometheusUrl);
   const store = await openStore({
     ...(cfg.DATABASE_URL ? { databaseUrl: cfg.DATABASE_URL } : {}),
     dataDir: cfg.PROPHET_DATA_DIR,
@@ -168,6 +187,7 @@ export async function createDeps(
   return {
     store,
     ...(kube ? { kube } : {}),
+    ...(metrics ? { metrics } : {}),
     ...(llm ? { llm } : {}),
     ...(notify.length > 0 ? { notify } : {}),
     clock: overrides.clock ?? systemClock,

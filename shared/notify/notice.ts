@@ -5,8 +5,9 @@
 import type { Finding } from "../diagnosis/finding.js";
 import type { DiagnosisCompletedData } from "../events/schemas/diagnosis.js";
 import type { IncidentEventData } from "../events/schemas/incident.js";
+import type { RemediationEventData } from "../events/schemas/remediation.js";
 import { scrubSecrets } from "../llm/masking.js";
-import type { IncidentNotice, NoticeFinding } from "../ports/notify.js";
+import type { IncidentNotice, NoticeFinding, NoticeRemediationStatus } from "../ports/notify.js";
 
 const maxFindings = 5;
 
@@ -58,6 +59,51 @@ export function resolvedNotice(i: IncidentEventData, ctx: Omit<NoticeContext, "s
     findings: [],
     nextSteps: [],
     at: ctx.at.toISOString(),
+  };
+}
+
+/**
+ * Blocks nobody needs to hear about: nothing to do, another remediation of the same owner is
+ * already under way, or the owner was remediated moments ago.
+ */
+export const quietBlockReasons: readonly string[] = ["no_action", "duplicate_in_progress", "cooldown"];
+
+/** Whether a remediation event is worth a message (a routine block is not). */
+export function remediationWorthNotice(status: NoticeRemediationStatus, d: RemediationEventData): boolean {
+  return status !== "blocked" || !quietBlockReasons.includes(d.reason ?? "");
+}
+
+export function remediationNotice(
+  d: RemediationEventData,
+  status: NoticeRemediationStatus,
+  ctx: NoticeContext & { alertname: string },
+): IncidentNotice {
+  const t = d.target;
+  return {
+    incidentId: d.incidentId,
+    phase: "remediation",
+    cluster: ctx.cluster,
+    subject: ctx.subject,
+    alertname: ctx.alertname,
+    severity: ctx.severity,
+    summary: scrubSecrets(d.rootCause),
+    rootCause: null,
+    findings: [],
+    nextSteps: [],
+    at: ctx.at.toISOString(),
+    remediation: {
+      id: d.remediationId,
+      action: d.action,
+      target: t ? `${t.kind} ${t.namespace ? `${t.namespace}/` : ""}${t.name}` : "",
+      status,
+      reason: d.reason,
+      detail: scrubSecrets(d.detail),
+      reasons: (d.approval?.reasons ?? []).map(scrubSecrets),
+      changes: (d.changes ?? []).map(scrubSecrets),
+      // Not scrubbed: the token in the link is the point of the message (and looks like a secret).
+      ...(status === "proposed" && d.approval?.url ? { approvalUrl: d.approval.url } : {}),
+      ...(status === "proposed" && d.approval ? { expiresAt: d.approval.expiresAt } : {}),
+    },
   };
 }
 

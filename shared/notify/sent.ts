@@ -1,18 +1,26 @@
-// The record of notifications sent (migration 3): one row per incident, phase and channel, written
-// only after the channel accepted the message, so a failed send is retried and a duplicate event
-// (a re-run diagnosis, a second delivery) finds the row and sends nothing.
+// The record of notifications sent (migrations 3 and 5): one row per incident, phase, channel and
+// remediation (empty for firing/resolved), written only after the channel accepted the message,
+// so a failed send is retried and a duplicate event (a re-run diagnosis, a second delivery)
+// finds the row and sends nothing.
 import type { Sql } from "../ports/store.js";
+import type { NoticeRemediationStatus } from "../ports/notify.js";
+
+/** firing, resolved, or `remediation.<status>` (one message per remediation and status). */
+export type SentPhase = "firing" | "resolved" | `remediation.${NoticeRemediationStatus}`;
 
 export interface SentKey {
   incidentId: string;
-  phase: "firing" | "resolved";
+  phase: SentPhase;
   channel: string;
+  /** The remediation a `remediation.*` message was about. */
+  remediationId?: string;
 }
 
 export async function wasSent(db: Sql, k: SentKey): Promise<boolean> {
   const { rows } = await db.query(
-    "SELECT 1 FROM notifications_sent WHERE incident_id = $1 AND phase = $2 AND channel = $3",
-    [k.incidentId, k.phase, k.channel],
+    `SELECT 1 FROM notifications_sent
+     WHERE incident_id = $1 AND phase = $2 AND channel = $3 AND remediation_id = $4`,
+    [k.incidentId, k.phase, k.channel, k.remediationId ?? ""],
   );
   return rows.length > 0;
 }
@@ -23,9 +31,9 @@ export async function markSent(
   k: SentKey & { cluster: string; eventId: string; at: Date },
 ): Promise<boolean> {
   const { rows } = await tx.query(
-    `INSERT INTO notifications_sent (incident_id, phase, channel, cluster, event_id, sent_at)
-     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING incident_id`,
-    [k.incidentId, k.phase, k.channel, k.cluster, k.eventId, k.at],
+    `INSERT INTO notifications_sent (incident_id, phase, channel, remediation_id, cluster, event_id, sent_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING incident_id`,
+    [k.incidentId, k.phase, k.channel, k.remediationId ?? "", k.cluster, k.eventId, k.at],
   );
   return rows.length > 0;
 }

@@ -1,8 +1,9 @@
 // Slack incoming webhook with Block Kit: a header (FIRING or RESOLVED and the alert), the subject,
 // severity and cluster as fields, the root cause and top findings as mrkdwn, and the incident id
 // as context. Incoming webhooks cannot thread (Slack returns no message ts), so a resolution is a
-// new message marked RESOLVED that carries the same incident id.
-import type { IncidentNotice, NoticeFinding, Notifier } from "../ports/notify.js";
+// new message marked RESOLVED that carries the same incident id. A remediation notice has its own
+// layout (remediationMessage): the action, its detail, and a Review button to the approval page.
+import type { IncidentNotice, NoticeFinding, NoticeRemediation, Notifier } from "../ports/notify.js";
 import { NotifyError } from "../ports/notify.js";
 import { postJson, type PostOptions } from "./post.js";
 
@@ -26,10 +27,72 @@ export interface SlackMessage {
   blocks: SlackBlock[];
 }
 
+const remediationTitle: Record<NoticeRemediation["status"], string> = {
+  proposed: "🛠️ APPROVAL NEEDED",
+  executed: "✅ REMEDIATED",
+  failed: "❌ REMEDIATION FAILED",
+  blocked: "⛔ REMEDIATION BLOCKED",
+};
+
+const mrkdwn = (text: string) => ({ type: "mrkdwn", text: clip(text, 2000) });
+
+/** A proposal (with its Review link), an executed change, a failure or a block. */
+export function remediationMessage(n: IncidentNotice, r: NoticeRemediation): SlackMessage {
+  const what = `${r.action ?? "no action"}${r.target ? ` on ${r.target}` : ""}`;
+  const title = `${remediationTitle[r.status]}: ${what}`;
+  const lines = [`*Action:* \`${r.action ?? "none"}\`${r.target ? ` on ${escapeMrkdwn(r.target)}` : ""}`];
+  lines.push(escapeMrkdwn(r.detail));
+  if (r.reasons.length) lines.push(`*Why approval:* ${escapeMrkdwn(r.reasons.join("; "))}`);
+  if (r.changes.length) lines.push(`*Changes*\n${r.changes.map((c) => `• ${escapeMrkdwn(c)}`).join("\n")}`);
+  if (r.expiresAt) lines.push(`_The link expires at ${r.expiresAt}._`);
+  const blocks: SlackBlock[] = [
+    { type: "header", text: { type: "plain_text", text: clip(title, 150), emoji: true } },
+    {
+      type: "section",
+      fields: [
+        mrkdwn(`*Subject*\n${escapeMrkdwn(n.subject)}`),
+        mrkdwn(`*Severity*\n${escapeMrkdwn(n.severity || "none")}`),
+        mrkdwn(`*Cluster*\n${escapeMrkdwn(n.cluster)}`),
+        mrkdwn(
+          `*Status*\n${r.status.toUpperCase()}${r.reason && r.status !== "proposed" ? ` (${r.reason})` : ""}`,
+        ),
+      ],
+    },
+    {
+      type: "section",
+      text: { type: "mrkdwn", text: clip(`*Root cause:* ${escapeMrkdwn(n.summary)}`, 3000) },
+    },
+    { type: "section", text: { type: "mrkdwn", text: clip(lines.join("\n"), 3000) } },
+  ];
+  if (r.approvalUrl && r.approvalUrl.length <= 3000) {
+    blocks.push({
+      type: "actions",
+      elements: [
+        {
+          type: "button",
+          text: { type: "plain_text", text: "Review", emoji: false },
+          url: r.approvalUrl,
+          style: "primary",
+          action_id: "prophet_review",
+        },
+      ],
+    });
+  }
+  blocks.push({
+    type: "context",
+    elements: [
+      mrkdwn(`Prophet incident \`${n.incidentId}\` · remediation \`${r.id}\` · ${r.status} · ${n.at}`),
+    ],
+  });
+  // The link is in `text` too: clients that do not render blocks still get it.
+  const link = r.approvalUrl ? ` Review: <${r.approvalUrl}|approve or reject>` : "";
+  return { text: `${clip(`${title} (${n.subject}) on ${n.cluster}: ${r.detail}`, 2000)}${link}`, blocks };
+}
+
 export function slackMessage(n: IncidentNotice): SlackMessage {
+  if (n.phase === "remediation" && n.remediation) return remediationMessage(n, n.remediation);
   const resolved = n.phase === "resolved";
   const title = `${resolved ? "✅ RESOLVED" : "🔥 FIRING"}: ${n.alertname}`;
-  const mrkdwn = (text: string) => ({ type: "mrkdwn", text: clip(text, 2000) });
   const blocks: SlackBlock[] = [
     { type: "header", text: { type: "plain_text", text: clip(title, 150), emoji: true } },
     {

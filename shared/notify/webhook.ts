@@ -4,15 +4,21 @@
 //   {
 //     "version": "1",
 //     "type": "io.prophet.incident.notification",
-//     "phase": "firing" | "resolved",
+//     "phase": "firing" | "resolved" | "remediation",
 //     "incident": { "id", "cluster", "subject", "alertname", "severity" },
 //     "summary": string,
 //     "rootCause": { "kind", "namespace", "name", "reason", "message" } | null,
 //     "findings": [ { "kind", "namespace", "name", "reason", "message" } ],   // at most five
 //     "nextSteps": [ string ],
-//     "at": ISO-8601 time
+//     "at": ISO-8601 time,
+//     "remediation": {                     // phase "remediation" only
+//       "id", "action" | null, "target", "status": "proposed" | "executed" | "failed" | "blocked",
+//       "reason" | null, "detail", "reasons": [ string ], "changes": [ string ],
+//       "approvalUrl"?, "expiresAt"?        // proposed: the approval page (single-use token) and its expiry
+//     }
 //   }
-import type { IncidentNotice, NoticeFinding, Notifier } from "../ports/notify.js";
+// For a remediation, "summary" is the root cause the decision was based on.
+import type { IncidentNotice, NoticeFinding, NoticeRemediation, Notifier } from "../ports/notify.js";
 import { postJson, type PostOptions } from "./post.js";
 
 export interface WebhookBody {
@@ -25,6 +31,7 @@ export interface WebhookBody {
   findings: NoticeFinding[];
   nextSteps: string[];
   at: string;
+  remediation?: NoticeRemediation;
 }
 
 export function webhookBody(n: IncidentNotice): WebhookBody {
@@ -44,6 +51,7 @@ export function webhookBody(n: IncidentNotice): WebhookBody {
     findings: n.findings,
     nextSteps: n.nextSteps,
     at: n.at,
+    ...(n.remediation ? { remediation: n.remediation } : {}),
   };
 }
 

@@ -11,10 +11,36 @@ export interface NoticeFinding {
   message: string;
 }
 
+/** The remediation statuses people are told about. */
+export type NoticeRemediationStatus = "proposed" | "executed" | "failed" | "blocked";
+
+/** What Prophet proposes, did or could not do about the incident (phase "remediation"). */
+export interface NoticeRemediation {
+  id: string;
+  /** The action's name, e.g. `increase_resources`; null when none was chosen. */
+  action: string | null;
+  /** `Kind namespace/name`, or "" when there is no target. */
+  target: string;
+  status: NoticeRemediationStatus;
+  /** Gate reason (blocked) or failure code (failed), else null. */
+  reason: string | null;
+  /** One human sentence: what happened and why. */
+  detail: string;
+  /** proposed: why a human must decide. */
+  reasons: string[];
+  /** executed: one line per change. */
+  changes: string[];
+  /** proposed: the approval page. It carries a single-use token: put it in messages, never in logs. */
+  approvalUrl?: string;
+  /** proposed: when the approval link stops working (ISO time). */
+  expiresAt?: string;
+}
+
 export interface IncidentNotice {
   incidentId: string;
-  /** firing: sent once the diagnosis is done; resolved: the incident's alert resolved. */
-  phase: "firing" | "resolved";
+  /** firing: sent once the diagnosis is done; resolved: the incident's alert resolved;
+   * remediation: a remediation was proposed, executed, failed or blocked (see `remediation`). */
+  phase: "firing" | "resolved" | "remediation";
   cluster: string;
   /** Readable alert subject, e.g. `KubePodCrashLooping shop/Pod/cart-7d9f8b6c5-x2kqp`. */
   subject: string;
@@ -28,6 +54,8 @@ export interface IncidentNotice {
   nextSteps: string[];
   /** ISO time of the event that caused the notice. */
   at: string;
+  /** Present exactly when phase is "remediation". */
+  remediation?: NoticeRemediation;
 }
 
 export interface Notifier {

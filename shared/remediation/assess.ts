@@ -6,6 +6,8 @@
 // human) undid it, which the next decision should know.
 import type { KubeObject } from "../diagnosis/objects.js";
 import type { ClusterPort } from "../ports/cluster.js";
+import type { MetricsPort } from "../ports/metrics.js";
+import { metricImprovement } from "./assess-metrics.js";
 import { specHash } from "./action.js";
 import type { Remediation } from "./store.js";
 
@@ -113,6 +115,8 @@ export async function assessRemediation(
   kube: ClusterPort | undefined,
   rem: Remediation,
   incidentStatus: "firing" | "resolved",
+  metrics?: MetricsPort,
+  now: Date = new Date(),
 ): Promise<Assessment> {
   const notes: string[] = [];
   let health: number | null = null;
@@ -140,16 +144,22 @@ export async function assessRemediation(
   } else notes.push("no health to assess for this action");
   const alertResolved = incidentStatus === "resolved" ? 1 : 0;
   notes.push(incidentStatus === "resolved" ? "alert resolved" : "alert still firing");
-  const metricImprovement: number | null = null;
-  notes.push("metrics not assessed (no metrics port): weights redistributed");
+  let metric: number | null = null;
+  if (!metrics) notes.push("metrics not assessed (no metrics port): weights redistributed");
+  else {
+    const m = await metricImprovement(metrics, rem, now);
+    metric = m.value;
+    notes.push(m.value === null ? `metrics not assessed (${m.note}): weights redistributed` : m.note);
+  }
+  const metricImprovementValue = metric;
   const parts: [number | null, number][] = [
     [health, weights.health],
     [alertResolved, weights.alertResolved],
-    [metricImprovement, weights.metricImprovement],
+    [metricImprovementValue, weights.metricImprovement],
   ];
   const used = parts.filter(([v]) => v !== null) as [number, number][];
   const total = used.reduce((s, [, w]) => s + w, 0);
   const score =
     total > 0 ? Math.round((used.reduce((s, [v, w]) => s + v * w, 0) / total) * 1000) / 1000 : null;
-  return { score, health, alertResolved, metricImprovement, drift, notes };
+  return { score, health, alertResolved, metricImprovement: metricImprovementValue, drift, notes };
 }

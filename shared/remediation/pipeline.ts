@@ -236,7 +236,9 @@ export async function remediateDiagnosis(
   let toolCalls: Decision["toolCalls"];
   if (deps.llm && data.rootCause && policy?.llm?.provider !== "none") {
     const r = await decideWithLlm(deps.llm, input, {
-      ...(deps.kube ? { tools: readOnlyTools(deps.kube) } : {}),
+      ...(deps.kube
+        ? { tools: readOnlyTools(deps.kube, deps.metrics ? (q) => deps.metrics!.instant(q) : undefined) }
+        : {}),
     }).catch((err: unknown) => ({ fallback: `error: ${(err as Error).message}`, toolCalls: [] }));
     if ("decision" in r) decision = r.decision;
     else {
@@ -350,7 +352,7 @@ export async function remediateDiagnosis(
     checks: gate.checks,
     approvalReasons: gate.approvalReasons,
   });
-  void statusToPolicy(ctx, rem, policy, now);
+  await statusToPolicy(ctx, rem, policy, now);
 
   switch (gate.verdict) {
     case "none":
@@ -724,7 +726,7 @@ export async function assessDue(ctx: PipelineContext, tick: ProphetEvent): Promi
   );
   for (const rem of due) {
     const incident = await getIncident(deps.store, rem.incidentId);
-    const a = await assessRemediation(deps.kube, rem, incident?.status ?? "firing");
+    const a = await assessRemediation(deps.kube, rem, incident?.status ?? "firing", deps.metrics, now);
     if (!(await recordAssessment(deps.store, rem.id, now, a.score, { ...a }))) continue;
     if (rem.targetKey) await releaseLock(deps.store, rem.cluster, rem.targetKey, rem.id);
     const after = (await getRemediation(deps.store, rem.id))!;
@@ -754,12 +756,22 @@ async function statusToPolicy(
 ): Promise<void> {
   if (!policy || policy.source !== "cluster" || !ctx.deps.kube) return;
   try {
-    await writePolicyStatus(ctx.deps.kube, policy.id, {
-      lastDetected: now.toISOString(),
-      ...(rem.status === "executing"
-        ? { lastRemediated: now.toISOString(), phase: "Remediating" }
-        : { phase: "Detected" }),
-    });
+    const { rows } = await ctx.deps.store.query<{ n: string | number }>(
+      "SELECT count(*) AS n FROM remediations WHERE policy_id = $1 AND status IN ('executing', 'executed', 'failed')",
+      [policy.id],
+    );
+    await writePolicyStatus(
+      ctx.deps.kube,
+      policy.id,
+      {
+        lastDetected: now.toISOString(),
+        remediationCount: Number(rows[0]?.n ?? 0),
+        ...(rem.status === "executing"
+          ? { lastRemediated: now.toISOString(), phase: "Remediating" as const }
+          : { phase: "Detected" as const }),
+      },
+      { log: ctx.deps.log },
+    );
   } catch (err) {
     ctx.deps.log.warn({ err: (err as Error).message, policy: policy.id }, "policy status not written");
   }

@@ -185,6 +185,21 @@ CREATE TABLE settings (
 );
 `,
   },
+  {
+    version: 5,
+    name: "notifications of remediations",
+    sql: `
+-- incident-notify also tells people about remediations: one message per remediation, status and
+-- channel (phase 'remediation.proposed', …). Rows of migration 3 keep remediation_id ''.
+ALTER TABLE notifications_sent DROP CONSTRAINT notifications_sent_phase_check;
+ALTER TABLE notifications_sent ADD CONSTRAINT notifications_sent_phase_check CHECK (
+  phase IN ('firing', 'resolved', 'remediation.proposed', 'remediation.executed',
+            'remediation.failed', 'remediation.blocked'));
+ALTER TABLE notifications_sent ADD COLUMN remediation_id text NOT NULL DEFAULT '';
+ALTER TABLE notifications_sent DROP CONSTRAINT notifications_sent_pkey;
+ALTER TABLE notifications_sent ADD PRIMARY KEY (incident_id, phase, channel, remediation_id);
+`,
+  },
 ];
 
 /** Serialises concurrent migrators (several replicas starting at once). */

@@ -8,6 +8,7 @@ import { freePort } from "../setup/postgres.js";
 
 export const PROMETHEUS_BIN = process.env.PROMETHEUS_BIN ?? "/usr/bin/prometheus";
 export const ALERTMANAGER_BIN = process.env.ALERTMANAGER_BIN ?? "/usr/bin/prometheus-alertmanager";
+export const PROMTOOL_BIN = process.env.PROMTOOL_BIN ?? "/usr/bin/promtool";
 
 /** The binaries that are missing; throws under CI=true when any is. */
 export function missingBinaries(...paths: string[]): string[] {
@@ -113,12 +114,16 @@ export interface ScrapeTarget {
   metricsPath: string;
 }
 
-/** Prometheus scraping `targets` every second (keeping their `job` labels), evaluating `rulesYaml`. */
+/**
+ * Prometheus scraping `targets` every second (keeping their `job` labels), evaluating `rulesYaml`,
+ * alerting `alertmanager` when given. Its TSDB is `<dir>/prometheus`: blocks backfilled there
+ * beforehand (promtool tsdb create-blocks-from) are served.
+ */
 export async function startPrometheus(
   dir: string,
   targets: ScrapeTarget[],
   rulesYaml: string,
-  alertmanager: string,
+  alertmanager?: string,
 ): Promise<RunningProcess> {
   const port = await freePort();
   writeFileSync(join(dir, "rules.yml"), rulesYaml);
@@ -131,6 +136,9 @@ export async function startPrometheus(
       - targets: ["${t.target}"]`,
     )
     .join("\n");
+  const alerting = alertmanager
+    ? `alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ["${new URL(alertmanager).host}"]\n`
+    : "";
   writeFileSync(
     join(dir, "prometheus.yml"),
     `global:
@@ -138,11 +146,7 @@ export async function startPrometheus(
   scrape_timeout: 1s
   evaluation_interval: 1s
 rule_files: [${JSON.stringify(join(dir, "rules.yml"))}]
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: ["${new URL(alertmanager).host}"]
-scrape_configs:
+${alerting}scrape_configs:
 ${scrape}
 `,
   );

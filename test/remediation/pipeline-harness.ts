@@ -62,6 +62,7 @@ export async function startPipeline(
       config: loadConfig({
         ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl } : { PROPHET_DATA_DIR: join(dir, "data") }),
         KUBECONFIG: sb.kubeconfigPath,
+        PROMETHEUS_URL: sb.prometheusUrl,
         PROPHET_CRON: "false",
         PROPHET_SANDBOX: "false",
         LOG_LEVEL: "silent",
