@@ -81,7 +81,7 @@ async function checkSnapshot(ctx: ActionContext, t: ActionTarget, p: Params): Pr
 
 export const backupData = defineAction<Params>({
   name: "backup_data",
-  description: `Backs up a workload's data, by default with the operator's backup Job, or with {method: "snapshot"} as a CSI VolumeSnapshot of a PersistentVolumeClaim (class from volumeSnapshotClassName or the claim's ${snapshotClassAnnotation} annotation). ${declaredJobNote} A snapshot is kept on undo (deleting it would lose the backup).`,
+  description: `Backs up a workload's data, by default with the operator's backup Job, or with {method: "snapshot"} as a CSI VolumeSnapshot of a PersistentVolumeClaim (class from volumeSnapshotClassName or the claim's ${snapshotClassAnnotation} annotation). ${declaredJobNote} A snapshot is never deleted (that would lose the backup).`,
   whenToUse:
     "Before a risky data action (repair_database, failover_database, a migration) or when a volume or database shows early signs of corruption or failure.",
   whenNotToUse:
