@@ -113,9 +113,7 @@ export function approvalRoutes(opts: ApprovalRoutesOptions) {
       if (method === "GET" && one) {
         const rem = await getRemediation(deps.store, decodeURIComponent(one[1]!));
         if (!rem) throw new ProphetError("not_found", "no such remediation");
-        const audit = (await listAudit(deps.store, { limit: 1000 })).filter(
-          (r) => (r.details as { remediationId?: string }).remediationId === rem.id,
-        );
+        const audit = await listAudit(deps.store, { limit: 1000, remediationId: rem.id });
         return jsonReply(200, { ...rem, audit });
       }
       const operator = /^\/api\/approvals\/([^/]+)\/(approve|reject)$/.exec(url.pathname);

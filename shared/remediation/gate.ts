@@ -119,9 +119,10 @@ export async function runGate(input: GateInput): Promise<GateResult> {
   const others = (
     await listRemediations(input.db, {
       cluster: input.cluster,
+      ownerKey: input.ownerKey,
       status: ["proposed", "approved", "executing"],
     })
-  ).filter((r) => r.ownerKey === input.ownerKey && r.id !== input.remediationId);
+  ).filter((r) => r.id !== input.remediationId);
   if (others.length > 0)
     return block(
       "in_flight",

@@ -208,11 +208,18 @@ export async function getRemediation(db: Sql, id: string): Promise<Remediation |
 
 export async function listRemediations(
   db: Sql,
-  opts: { cluster?: string; status?: RemediationStatus[]; incidentId?: string; limit?: number } = {},
+  opts: {
+    cluster?: string;
+    status?: RemediationStatus[];
+    incidentId?: string;
+    ownerKey?: string;
+    limit?: number;
+  } = {},
 ): Promise<Remediation[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   if (opts.cluster) where.push(`cluster = $${params.push(opts.cluster)}`);
+  if (opts.ownerKey) where.push(`owner_key = $${params.push(opts.ownerKey)}`);
   if (opts.status) where.push(`status = ANY($${params.push(opts.status)}::text[])`);
   if (opts.incidentId) where.push(`incident_id = $${params.push(opts.incidentId)}`);
   const { rows } = await db.query<Row>(

@@ -164,16 +164,14 @@ export async function verifyAudit(db: Sql, pageSize = 1000): Promise<AuditVerifi
 
 export async function listAudit(
   db: Sql,
-  opts: { limit?: number; subject?: string } = {},
+  opts: { limit?: number; subject?: string; remediationId?: string } = {},
 ): Promise<AuditRow[]> {
   const params: unknown[] = [opts.limit ?? 100];
-  let where = "";
-  if (opts.subject) {
-    params.push(opts.subject);
-    where = "WHERE subject = $2";
-  }
+  const where: string[] = [];
+  if (opts.subject) where.push(`subject = $${params.push(opts.subject)}`);
+  if (opts.remediationId) where.push(`details->>'remediationId' = $${params.push(opts.remediationId)}`);
   const { rows } = await db.query<DbAuditRow>(
-    `SELECT * FROM audit_log ${where} ORDER BY seq DESC LIMIT $1`,
+    `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY seq DESC LIMIT $1`,
     params,
   );
   return rows.map(fromDb);
