@@ -67,8 +67,8 @@ export async function requestHost(
 
 const targetSchema = z.object({ kind: z.string(), namespace: z.string(), name: z.string() });
 
-/** The fields the CLI shows of the host's remediation summary (infra/local/approvals.ts). */
-const summarySchema = z.looseObject({
+/** Fields the host's summary (infra/local/approvals.ts) and its full row have in common. */
+const remediationFields = {
   id: z.string(),
   incidentId: z.string(),
   status: z.string(),
@@ -79,12 +79,17 @@ const summarySchema = z.looseObject({
   decider: z.string(),
   confidence: z.number(),
   mode: z.string(),
-  rootCause: z.string(),
-  rationale: z.string().nullable(),
-  approvalReasons: z.array(z.string()),
   expiresAt: z.string().nullable(),
   decidedBy: z.string().nullable(),
   createdAt: z.string(),
+};
+
+/** The fields the CLI shows of the host's remediation summary. */
+const summarySchema = z.looseObject({
+  ...remediationFields,
+  rootCause: z.string(),
+  rationale: z.string().nullable(),
+  approvalReasons: z.array(z.string()),
   changes: z.array(z.string()),
 });
 type Summary = z.infer<typeof summarySchema>;
@@ -92,20 +97,8 @@ type Summary = z.infer<typeof summarySchema>;
 const listSchema = z.object({ items: z.array(summarySchema) });
 const reviewSchema = z.object({ remediation: summarySchema.nullable() });
 const detailSchema = z.looseObject({
-  id: z.string(),
-  incidentId: z.string(),
-  status: z.string(),
-  reason: z.string().nullable(),
-  action: z.string().nullable(),
-  target: targetSchema.nullable(),
-  params: z.record(z.string(), z.unknown()).nullable(),
-  decider: z.string(),
-  confidence: z.number(),
-  mode: z.string(),
+  ...remediationFields,
   policyId: z.string(),
-  expiresAt: z.string().nullable(),
-  decidedBy: z.string().nullable(),
-  createdAt: z.string(),
   executedAt: z.string().nullable(),
   score: z.number().nullable(),
   decision: z.looseObject({ rootCause: z.string() }),

@@ -12,7 +12,15 @@
 import { z } from "zod";
 import type { KubeObject, PodSpec } from "../../diagnosis/objects.js";
 import { defineAction, type ActionContext } from "../action.js";
-import { ArtifactBudget, byTrouble, eventLine, eventsAbout, eventTime, podsOf } from "./observation.js";
+import {
+  ArtifactBudget,
+  byTrouble,
+  checkObservable,
+  eventLine,
+  eventsAbout,
+  eventTime,
+  podsOf,
+} from "./observation.js";
 
 const params = z.strictObject({
   sinceMinutes: z
@@ -111,18 +119,7 @@ export const auditLogs = defineAction<Params>({
   requiresApproval: false,
   readOnly: true,
   params,
-  async check(ctx, t) {
-    if (!targetKinds.includes(t.kind))
-      return { ok: false, failure: "precondition", detail: `audit_logs does not handle ${t.kind}` };
-    const obj = await ctx.cluster.get(t.kind, t.namespace || undefined, t.name);
-    return obj
-      ? { ok: true }
-      : {
-          ok: false,
-          failure: "target_missing",
-          detail: `${t.kind} ${t.namespace ? `${t.namespace}/` : ""}${t.name} not found`,
-        };
-  },
+  check: (ctx, t) => checkObservable(ctx, t, "audit_logs", targetKinds),
   async execute(ctx, t, p) {
     const obj = await ctx.cluster.get(t.kind, t.namespace || undefined, t.name);
     if (!obj) throw new Error(`${t.kind} ${t.namespace}/${t.name} not found`);

@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { ContainerStatus, KubeObject, PodSpec, PodStatus } from "../../diagnosis/objects.js";
 import { defineAction } from "../action.js";
 import {
+  checkObservable,
   ArtifactBudget,
   artifactBudgetBytes,
   byTrouble,
@@ -41,18 +42,7 @@ export const collectDiagnostics = defineAction<Params>({
   requiresApproval: false,
   readOnly: true,
   params,
-  async check(ctx, t) {
-    if (!targetKinds.includes(t.kind))
-      return { ok: false, failure: "precondition", detail: `collect_diagnostics does not handle ${t.kind}` };
-    const obj = await ctx.cluster.get(t.kind, t.namespace || undefined, t.name);
-    return obj
-      ? { ok: true }
-      : {
-          ok: false,
-          failure: "target_missing",
-          detail: `${t.kind} ${t.namespace ? `${t.namespace}/` : ""}${t.name} not found`,
-        };
-  },
+  check: (ctx, t) => checkObservable(ctx, t, "collect_diagnostics", targetKinds),
   async execute(ctx, t, p) {
     const obj = await ctx.cluster.get(t.kind, t.namespace || undefined, t.name);
     if (!obj) throw new Error(`${t.kind} ${t.namespace}/${t.name} not found`);

@@ -11,12 +11,31 @@ import type {
   PodStatus,
 } from "../../diagnosis/objects.js";
 import { selectorMatches } from "../../diagnosis/objects.js";
-import type { ActionContext, ActionTarget, ExecutionResult } from "../action.js";
+import type { ActionContext, ActionTarget, CheckResult, ExecutionResult } from "../action.js";
 
 /** All artifacts of one execution together stay below this many bytes (UTF-8). */
 export const artifactBudgetBytes = 64 * 1024;
 
 type Artifact = NonNullable<ExecutionResult["artifacts"]>[number];
+
+/** The check of both observing actions: a kind they read, and the object exists. */
+export async function checkObservable(
+  ctx: ActionContext,
+  t: ActionTarget,
+  action: string,
+  kinds: readonly string[],
+): Promise<CheckResult> {
+  if (!kinds.includes(t.kind))
+    return { ok: false, failure: "precondition", detail: `${action} does not handle ${t.kind}` };
+  const obj = await ctx.cluster.get(t.kind, t.namespace || undefined, t.name);
+  return obj
+    ? { ok: true }
+    : {
+        ok: false,
+        failure: "target_missing",
+        detail: `${t.kind} ${t.namespace ? `${t.namespace}/` : ""}${t.name} not found`,
+      };
+}
 
 /** Collects artifacts until the budget is spent; the one that crosses it is cut with a marker. */
 export class ArtifactBudget {

@@ -9,18 +9,21 @@ import {
   type CheckResult,
 } from "../action.js";
 
-const params = z.strictObject({
+/** The parameters of both scale actions. */
+export const replicaParams = z.strictObject({
   replicas: z.number().int().min(0).describe("the new replica count"),
   allowZero: z
     .boolean()
     .default(false)
     .describe("scaling to zero must be asked for explicitly; without it 0 is refused"),
 });
+const params = replicaParams;
 
 type Params = z.infer<typeof params>;
 
-async function readReplicas(ctx: ActionContext, t: ActionTarget) {
-  const obj = await ctx.cluster.get("Deployment", t.namespace, t.name);
+/** A Deployment's or StatefulSet's spec and ready replicas. */
+export async function readReplicas(ctx: ActionContext, t: ActionTarget, kind = "Deployment") {
+  const obj = await ctx.cluster.get(kind, t.namespace, t.name);
   if (!obj) return undefined;
   const spec = (obj.spec ?? {}) as { replicas?: number };
   const status = (obj.status ?? {}) as { readyReplicas?: number };

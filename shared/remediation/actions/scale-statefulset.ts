@@ -1,5 +1,5 @@
 // scale_statefulset: set a StatefulSet's replicas; ordinals are added and removed from the top.
-import { z } from "zod";
+import type { z } from "zod";
 import {
   defineAction,
   remediationAnnotations,
@@ -7,26 +7,12 @@ import {
   type ActionContext,
   type ActionTarget,
 } from "../action.js";
-import { checkReplicas } from "./scale-deployment.js";
+import { checkReplicas, readReplicas as readSet, replicaParams } from "./scale-deployment.js";
 import { cannotWrite, targetMissing } from "./workload-helpers.js";
 
-const params = z.strictObject({
-  replicas: z.number().int().min(0).describe("the new replica count"),
-  allowZero: z
-    .boolean()
-    .default(false)
-    .describe("scaling to zero must be asked for explicitly; without it 0 is refused"),
-});
-
+const params = replicaParams;
 type Params = z.infer<typeof params>;
-
-async function readReplicas(ctx: ActionContext, t: ActionTarget) {
-  const obj = await ctx.cluster.get("StatefulSet", t.namespace, t.name);
-  if (!obj) return undefined;
-  const spec = (obj.spec ?? {}) as { replicas?: number };
-  const status = (obj.status ?? {}) as { readyReplicas?: number };
-  return { obj, replicas: spec.replicas ?? 1, ready: status.readyReplicas ?? 0 };
-}
+const readReplicas = (ctx: ActionContext, t: ActionTarget) => readSet(ctx, t, "StatefulSet");
 
 export const scaleStatefulset = defineAction<Params>({
   name: "scale_statefulset",
