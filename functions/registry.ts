@@ -6,6 +6,7 @@ import { auditVerify } from "./audit-verify/index.js";
 import { incidentNotify } from "./incident-notify/index.js";
 import { llmRemediation } from "./llm-remediation/index.js";
 import { remediationAssessor } from "./remediation-assessor/index.js";
+import { sloCheck } from "./slo-check/index.js";
 
 export const functions: readonly ProphetFunction[] = [
   alertIntake,
@@ -14,6 +15,7 @@ export const functions: readonly ProphetFunction[] = [
   incidentNotify,
   llmRemediation,
   remediationAssessor,
+  sloCheck,
 ];
 
 export function findFunction(name: string): ProphetFunction | undefined {

@@ -78,6 +78,8 @@ export const configSchema = z.object({
     .default(300),
   /** Comma-separated YAML files or directories of AutonomousAction objects, instead of the cluster's. */
   PROPHET_POLICY_FILES: z.string().optional(),
+  /** Comma-separated SLO spec files or directories (Sloth, OpenSLO, SLOViolation YAML), besides the cluster's objects. */
+  PROPHET_SLO_FILES: z.string().optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -8,6 +8,7 @@ import type { Logger } from "./ports/log.js";
 import type { MetricsPort } from "./ports/metrics.js";
 import type { Notifier } from "./ports/notify.js";
 import type { Store } from "./ports/store.js";
+import type { SloSettings } from "./slo/check.js";
 import type { RemediationSettings } from "./remediation/settings.js";
 
 export interface Deps {
@@ -27,6 +28,8 @@ export interface Deps {
   notify?: readonly Notifier[];
   /** Remediation wiring (approval links, default mode, stabilization window); defaults when absent. */
   remediation?: RemediationSettings;
+  /** Where slo-check finds SLO specs besides the cluster (files), and its options. */
+  slo?: SloSettings;
 }
 
 export interface Schedule {

@@ -12,6 +12,7 @@ import type { ClusterView } from "../../shared/diagnosis/cluster-view.js";
 import { diagnose } from "../../shared/diagnosis/diagnose.js";
 import { explain } from "../../shared/diagnosis/explain.js";
 import { explainWithLlm } from "../../shared/diagnosis/llm-explain.js";
+import { recentRollout } from "../../shared/diagnosis/recent-change.js";
 import { inScope, scopeOf } from "../../shared/diagnosis/scope.js";
 import { recordDiagnosis } from "../../shared/diagnosis/store.js";
 import { viewFromCluster } from "../../shared/kube/snapshot.js";
@@ -52,9 +53,15 @@ export function diagnoseIncident(
   incidentId: string,
   alertname: string,
   target: Target,
+  startsAt?: string,
 ): DiagnosisCompletedData {
   const scope = scopeOf(view, target);
   const findings = inScope(diagnose(view), scope);
+  // Nothing wrong in the objects' state: a rollout just before the alert is the likely change.
+  if (findings.length === 0) {
+    const change = recentRollout(view, target, startsAt);
+    if (change) findings.push(change);
+  }
   const ex = explain(findings);
   const missing = scope.missing ? `The alert names ${scope.missing}, which the cluster does not have. ` : "";
   const summary =
@@ -133,7 +140,7 @@ export const alertDiagnosis = defineFunction({
       }
     }
     const data = view
-      ? diagnoseIncident(view, incident.incidentId, incident.alertname, t)
+      ? diagnoseIncident(view, incident.incidentId, incident.alertname, t, incident.startsAt)
       : unavailable(
           incident.incidentId,
           incident.alertname,

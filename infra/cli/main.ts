@@ -19,6 +19,7 @@ import { register as registerDiagnose } from "./commands/diagnose.js";
 import { register as registerForecast } from "./commands/forecast.js";
 import { register as registerRemediation } from "./commands/remediation.js";
 import { register as registerSandbox } from "./commands/sandbox.js";
+import { register as registerSlo } from "./commands/slo.js";
 
 function config(): Config {
   return loadConfig(process.env);
@@ -200,6 +201,7 @@ export function buildProgram(): Command {
   registerAnomalies(program);
   registerSandbox(program);
   registerRemediation(program);
+  registerSlo(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 // Builds the ports a function needs from the configuration. Cloud adapters call this once per
 // container (cold start) and reuse it across invocations.
 import type { Config } from "../../shared/config.js";
+import type { SloSettings } from "../../shared/slo/check.js";
 import type { RemediationSettings } from "../../shared/remediation/settings.js";
 import { ProphetError } from "../../shared/errors.js";
 import type { Deps } from "../../shared/function.js";
@@ -163,6 +164,20 @@ export function remediationSettings(cfg: Config): RemediationSettings {
   };
 }
 
+/** SLO files besides the cluster's objects (PROPHET_SLO_FILES); read on every evaluation. */
+export function sloSettings(cfg: Config): SloSettings {
+  const files = cfg.PROPHET_SLO_FILES?.split(",")
+    .map((f) => f.trim())
+    .filter(Boolean);
+  if (!files?.length) return {};
+  return {
+    specs: async () => {
+      const { loadSloFiles } = await import("../../shared/slo/spec/index.js");
+      return loadSloFiles(files);
+    },
+  };
+}
+
 export async function createDeps(
   cfg: Config,
   overrides: { clock?: Clock; log?: Logger; kubeconfig?: string; prometheusUrl?: string } = {},
@@ -194,6 +209,7 @@ export async function createDeps(
     log,
     cluster: cfg.PROPHET_CLUSTER,
     remediation: remediationSettings(cfg),
+    slo: sloSettings(cfg),
     close: () => store.close(),
   };
 }

@@ -24,6 +24,7 @@ export const faultKinds = [
   "traffic-spike",
   "pvc-filling",
   "network-intrusion",
+  "bad-rollout",
 ] as const;
 
 export type FaultKind = (typeof faultKinds)[number];
@@ -116,9 +117,35 @@ export class FaultInjector {
       if (!c) throw new FaultError("not_found", "the cluster has no bound PersistentVolumeClaim");
       return c;
     }
+    if (kind === "bad-rollout") return this.servingDeployment();
     const d = ctx.store.list(ctx.rt.deployments).find((x) => !x.metadata.namespace?.startsWith("kube-"));
     if (!d) throw new FaultError("not_found", "the cluster has no Deployment");
     return `${d.metadata.namespace}/${d.metadata.name}`;
+  }
+
+  /**
+   * bad-rollout's default: the errors show in a Service's request metrics, so a Service-fronted
+   * Deployment with a readiness probe (an application behind a load balancer), the largest first.
+   */
+  private servingDeployment(): string {
+    const ctx = this.ctx;
+    const replicas = (d: KubeObject) => Number(rec(d.spec).replicas ?? 1);
+    const key = (d: KubeObject) => `${d.metadata.namespace}/${d.metadata.name}`;
+    const d = ctx.store
+      .list(ctx.rt.deployments)
+      .filter(
+        (x) =>
+          !x.metadata.namespace?.startsWith("kube-") &&
+          ctx.store.get(ctx.rt.services, x.metadata.namespace, x.metadata.name ?? "") &&
+          arr(rec(rec(rec(x.spec).template).spec).containers)[0]?.readinessProbe,
+      )
+      .sort((a, b) => replicas(b) - replicas(a) || key(a).localeCompare(key(b)))[0];
+    if (!d)
+      throw new FaultError(
+        "not_found",
+        "the cluster has no Service-fronted Deployment with a readinessProbe",
+      );
+    return key(d);
   }
 
   private workload(target: string): { rt: ResourceType; obj: KubeObject; key: string } {
@@ -327,6 +354,8 @@ export class FaultInjector {
           revert,
         };
       }
+      case "bad-rollout":
+        return this.badRollout(target, params);
       case "traffic-spike": {
         const { key } = this.workload(target);
         const factor = Number(params.factor ?? 3);
@@ -334,6 +363,41 @@ export class FaultInjector {
         return { description: `demand ×${factor}`, revert };
       }
     }
+  }
+
+  /**
+   * Rolls out an image with a bug: the Deployment gets a new ReplicaSet whose pods replace the old
+   * ones at maxSurge/maxUnavailable, and every ready pod running the image answers `errorRatio` of
+   * its requests with 500 (default 0.015: 15× the budget burn of a 99.9 % objective). The bug
+   * belongs to the image, not the Deployment, so rolling back (`kubectl rollout undo`) ends the
+   * errors as the old pods return. Reverting the fault only fixes the image — it leaves the
+   * Deployment on it: a revert removes the fault's cause, and the rollback is the remediation.
+   */
+  private badRollout(
+    target: string,
+    params: Record<string, string | number>,
+  ): { description: string; revert: () => void } {
+    const ctx = this.ctx;
+    const { rt, obj } = this.workload(target);
+    if (rt !== ctx.rt.deployments)
+      throw new FaultError("bad_request", `bad-rollout targets a Deployment; ${target} is a ${rt.kind}`);
+    const errorRatio = Number(params.errorRatio ?? 0.015);
+    if (!(errorRatio > 0 && errorRatio <= 1))
+      throw new FaultError("bad_request", `errorRatio must be in (0, 1], got ${String(params.errorRatio)}`);
+    const current = String(arr(rec(rec(rec(obj.spec).template).spec).containers)[0]?.image ?? "");
+    const image = typeof params.image === "string" ? params.image : badImageOf(current);
+    if (image === current)
+      throw new FaultError("bad_request", `${target} already runs ${image}: nothing would roll out`);
+    this.patchContainer(target, (c) => ({ ...c, image }));
+    const before = ctx.badImages.get(image);
+    ctx.badImages.set(image, errorRatio);
+    return {
+      description: `rolled out ${image} (was ${current}); its pods answer ${+(errorRatio * 100).toFixed(4)} % of requests with 500. Revert fixes the image and leaves the Deployment on it (rolling back is the remediation)`,
+      revert: () => {
+        if (before === undefined) ctx.badImages.delete(image);
+        else ctx.badImages.set(image, before);
+      },
+    };
   }
 
   /** Grows a claim's usage toward its capacity (target: a claim, or a StatefulSet's first claim). */
@@ -413,6 +477,12 @@ export class FaultInjector {
       revert: () => setTaints(false),
     };
   }
+}
+
+/** The image with its tag replaced by `<tag>-bad` (`:bad` when it has none); a digest is dropped. */
+export function badImageOf(image: string): string {
+  const name = image.split("@")[0] ?? image;
+  return /:[^:/]+$/.test(name) ? `${name}-bad` : `${name}:bad`;
 }
 
 function referencedConfig(obj: KubeObject, secret: boolean): string | undefined {

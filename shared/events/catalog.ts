@@ -13,6 +13,7 @@ import { diagnosisCompletedDataSchema } from "./schemas/diagnosis.js";
 import { incidentEventDataSchema } from "./schemas/incident.js";
 import { remediationEventDataSchema, remediationReviewedDataSchema } from "./schemas/remediation.js";
 import { knativePingDataSchema, scheduleTickDataSchema } from "./schemas/schedule.js";
+import { sloEvaluatedDataSchema, sloViolatedDataSchema } from "./schemas/slo.js";
 import type { ProphetEvent } from "./envelope.js";
 
 export interface EventDefinition<S extends z.ZodType = z.ZodType> {
@@ -141,6 +142,22 @@ export const remediationEvents = [
   RemediationAssessed,
 ];
 
+export const SloEvaluated = define({
+  type: "io.prophet.slo.evaluated",
+  version: "1",
+  description:
+    "slo-check evaluated one SLO: error ratios and burn rates per window, budget left, time to exhaustion.",
+  direction: "emitted",
+  schema: sloEvaluatedDataSchema,
+});
+export const SloViolated = define({
+  type: "io.prophet.slo.violated",
+  version: "1",
+  description: "A multiwindow burn-rate tier of an SLO started firing (page or ticket severity).",
+  direction: "emitted",
+  schema: sloViolatedDataSchema,
+});
+
 export const KnativePing = define({
   type: "dev.knative.sources.ping",
   version: "1",
@@ -178,6 +195,8 @@ export const catalog: readonly EventDefinition[] = [
   AuditTampered,
   ...remediationEvents,
   RemediationReviewed,
+  SloEvaluated,
+  SloViolated,
   KnativePing,
   ...apiServerTypes,
 ];

@@ -62,6 +62,14 @@ export const kinds: Readonly<Record<string, KindInfo>> = {
     namespaced: true,
   },
   AnomalyAction: { apiVersion: "aiops.prophet.io/v1alpha1", plural: "anomalyactions", namespaced: true },
+  // Read (and status-written) by slo-check; Applications only annotated by its deploy freeze.
+  SLOViolation: { apiVersion: "aiops.prophet.io/v1alpha1", plural: "sloviolations", namespaced: true },
+  PrometheusServiceLevel: {
+    apiVersion: "sloth.slok.dev/v1",
+    plural: "prometheusservicelevels",
+    namespaced: true,
+  },
+  Application: { apiVersion: "argoproj.io/v1alpha1", plural: "applications", namespaced: true },
 };
 
 /** The URL path of a kind's collection (or of one object when name is given). */

@@ -55,7 +55,13 @@ export interface GateInput {
   now: Date;
   /** The matching policy; undefined: the incident is not opted in. */
   policy: RemediationPolicy | undefined;
-  incident: { id: string; status: "firing" | "resolved"; namespace: string | null };
+  incident: {
+    id: string;
+    status: "firing" | "resolved";
+    namespace: string | null;
+    /** The alert's labels: SLO alerts (sloth_id) get proposals, not executions, for rollbacks. */
+    labels?: Record<string, string>;
+  };
   decision: Decision;
   ownerKey: string;
   /** The remediation being gated (excluded from the in-flight and lock checks). */
@@ -226,6 +232,8 @@ export async function runGate(input: GateInput): Promise<GateResult> {
       approvalReasons.push("StatefulSet actions need approval");
     if (policy.requireApprovalFor.includes(action.name))
       approvalReasons.push(`policy ${policy.id} requires approval for ${action.name}`);
+    if (input.incident.labels?.sloth_id && action.name === "rollback_deployment")
+      approvalReasons.push("a rollback inferred from an SLO burn is proposed, not executed");
     if (decision.confidence < policy.minConfidence)
       approvalReasons.push(`confidence ${decision.confidence} is below ${policy.minConfidence}`);
   }

@@ -277,6 +277,7 @@ export async function remediateDiagnosis(
         id: data.incidentId,
         status: incident?.status ?? "resolved",
         namespace: incident?.namespace ?? null,
+        labels: incident?.labels ?? {},
       },
       decision,
       ownerKey,

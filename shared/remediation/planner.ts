@@ -127,6 +127,8 @@ async function candidatesFor(input: DecisionInput, cluster: ClusterPort | undefi
       out.push(
         await hpaCandidate(cluster, { namespace: t.namespace, name: t.horizontalpodautoscaler }, "the alert"),
       );
+    const scale = await sloScaleCandidate(cluster, input.labels);
+    if (scale) out.push(scale);
     return out;
   }
   const owner = ownerOf(f);
@@ -201,6 +203,21 @@ async function candidatesFor(input: DecisionInput, cluster: ClusterPort | undefi
     });
   } else if (f.reason === "AtMaxReplicas" && f.kind === "HorizontalPodAutoscaler") {
     out.push(await hpaCandidate(cluster, { namespace: f.namespace, name: f.name }, f.message));
+  } else if (f.reason === "RecentRollout" && workload) {
+    // A correlation in time, not proof: the rollback is proposed for a human (confidence below
+    // every policy's default minimum; the gate also insists for SLO alerts).
+    const allowed = sloActionsOf(input.labels);
+    if (previous && (!allowed || allowed.has("rollback")))
+      out.push({
+        name: "rollback_deployment",
+        target: workload,
+        params: {},
+        confidence: 0.75,
+        rationale: `${f.message}: the alert followed the rollout and nothing else is wrong; roll back to the previous revision`,
+      });
+    const scale = await sloScaleCandidate(cluster, input.labels);
+    if (scale) out.push({ ...scale, confidence: 0.6 });
+    notify(workload, `${owner.kind} ${owner.namespace}/${owner.name}: ${f.message}`, 0.5);
   } else if (f.reason === "ReadinessProbeFailed" && workload) {
     out.push({
       name: "rollout_restart",
@@ -229,6 +246,39 @@ async function hpaCandidate(
     params: next ? { maxReplicas: next } : {},
     confidence: next ? 0.85 : 0.5,
     rationale: `${why}: raise maxReplicas ${max} → ${next ?? "?"} so the autoscaler can absorb the load`,
+  };
+}
+
+/** SLO alerts (raised by slo-check) carry the SLOViolation's enforcement in their labels. */
+function sloActionsOf(labels: Record<string, string>): Set<string> | undefined {
+  const v = labels.prophet_slo_actions;
+  return labels.sloth_id && v !== undefined ? new Set(v.split(",").map((a) => a.trim())) : undefined;
+}
+
+/** `scale` enforcement: the SLO's HPA gets `step` more replicas at both bounds, up to its cap. */
+async function sloScaleCandidate(
+  cluster: ClusterPort | undefined,
+  labels: Record<string, string>,
+): Promise<Candidate | undefined> {
+  const hpa = labels.prophet_slo_hpa;
+  const namespace = labels.prophet_slo_hpa_namespace ?? labels.namespace;
+  if (!sloActionsOf(labels)?.has("scale") || !hpa || !namespace) return undefined;
+  const obj = await cluster?.get("HorizontalPodAutoscaler", namespace, hpa).catch(() => undefined);
+  if (!obj) return undefined;
+  const spec = (obj.spec ?? {}) as { minReplicas?: number; maxReplicas?: number };
+  const min = spec.minReplicas ?? 1;
+  const max = spec.maxReplicas ?? min;
+  const step = Math.max(1, Number(labels.prophet_slo_hpa_step ?? 1) || 1);
+  const cap = Number(labels.prophet_slo_hpa_max ?? Infinity) || Infinity;
+  const nextMax = Math.min(cap, max + step);
+  const nextMin = Math.min(nextMax, min + step);
+  if (nextMax <= max && nextMin <= min) return undefined;
+  return {
+    name: "update_hpa",
+    target: { kind: "HorizontalPodAutoscaler", namespace, name: hpa },
+    params: { minReplicas: nextMin, maxReplicas: nextMax },
+    confidence: 0.85,
+    rationale: `SLO ${labels.sloth_id} burns its error budget: raise ${namespace}/${hpa} from ${min}–${max} to ${nextMin}–${nextMax} replicas (the SLOViolation's scale action)`,
   };
 }
 

@@ -200,6 +200,29 @@ ALTER TABLE notifications_sent DROP CONSTRAINT notifications_sent_pkey;
 ALTER TABLE notifications_sent ADD PRIMARY KEY (incident_id, phase, channel, remediation_id);
 `,
   },
+  {
+    version: 6,
+    name: "slo state",
+    sql: `
+-- slo-check: one row per SLO and cluster with what must survive between invocations: the phase,
+-- the alerts it raised (their startsAt, so a firing alert keeps its identity), violation counts,
+-- the deploy freezes it put in place (so it removes exactly those) and the last evaluation.
+CREATE TABLE slo_state (
+  cluster          text NOT NULL,
+  slo_id           text NOT NULL,
+  phase            text NOT NULL CHECK (phase IN ('Monitoring', 'Violated', 'Remediating', 'Resolved')),
+  firing           jsonb NOT NULL DEFAULT '{}'::jsonb,
+  violation_count  integer NOT NULL DEFAULT 0,
+  last_violated    timestamptz,
+  resolved_at      timestamptz,
+  frozen           jsonb NOT NULL DEFAULT '[]'::jsonb,
+  chaos_at         timestamptz,
+  evaluation       jsonb,
+  evaluated_at     timestamptz,
+  PRIMARY KEY (cluster, slo_id)
+);
+`,
+  },
 ];
 
 /** Serialises concurrent migrators (several replicas starting at once). */

@@ -124,6 +124,7 @@ export async function startPrometheus(
   targets: ScrapeTarget[],
   rulesYaml: string,
   alertmanager?: string,
+  extraArgs: string[] = [],
 ): Promise<RunningProcess> {
   const port = await freePort();
   writeFileSync(join(dir, "rules.yml"), rulesYaml);
@@ -158,6 +159,7 @@ ${scrape}
       `--web.listen-address=127.0.0.1:${port}`,
       "--rules.alert.resend-delay=1s",
       "--log.level=warn",
+      ...extraArgs,
     ],
     `http://127.0.0.1:${port}`,
     "/-/ready",

@@ -47,6 +47,8 @@ export async function startPipeline(
     databaseUrl?: string;
     stabilizationSeconds?: number;
     env?: Record<string, string>;
+    /** Schedules ticked every simulated minute (default: the assessor's). */
+    ticks?: string[];
   } = {},
 ): Promise<Pipeline> {
   const dir = mkdtempSync(join(tmpdir(), "prophet-pipeline-"));
@@ -90,7 +92,9 @@ export async function startPipeline(
     const now = sb.clock.now().getTime();
     if (now - lastTick >= 60_000) {
       lastTick = now;
-      await host.bus.send([scheduleTick("remediation-assess", new Date(now))]);
+      await host.bus.send(
+        (opts.ticks ?? ["remediation-assess"]).map((name) => scheduleTick(name, new Date(now))),
+      );
     }
   };
   const p: Pipeline = {

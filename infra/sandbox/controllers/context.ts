@@ -134,6 +134,11 @@ export class SimContext {
   readonly nodeImages = new Map<string, Set<string>>();
   /** Images the simulated registry does not have. */
   readonly missingImages = new Set<string>();
+  /**
+   * Images with a bug (the bad-rollout fault): image → the extra share of requests a ready pod running
+   * it answers with 500. Keyed on the image, not the workload, so a rollback ends the errors.
+   */
+  readonly badImages = new Map<string, number>();
   /** PersistentVolumeClaims ("ns/name") whose usage grows (the pvc-filling fault). */
   readonly volumeGrowth = new Map<string, { since: number; bytesPerMinute: number }>();
   private readonly eventKeys = new Map<string, string>();

@@ -79,8 +79,10 @@ export class ClusterTelemetry {
       ready: false,
       containers: containerCounters(pod),
       containersAt: -1,
+      images: [],
     };
     if (!fresh) Object.assign(r, { rv, pool, entries, scrape: this.scrapes });
+    r.images = containerImages(pod);
     r.ready = isReady(pod);
     r.workload ??= ctx.runtimes.get(uid)?.workload ?? ctx.workloadOf(pod);
     return r;
@@ -110,6 +112,15 @@ export class ClusterTelemetry {
     const ready = new Map<string, number>();
     for (const [, r] of pods)
       if (r.workload) ready.set(r.workload, (ready.get(r.workload) ?? 0) + (r.ready ? 1 : 0));
+    // Extra 500s from ready pods running an image with a bug (bad-rollout), summed per workload.
+    const imageErrors = new Map<string, number>();
+    if (ctx.badImages.size > 0)
+      for (const [, r] of pods) {
+        if (!r.workload || !r.ready) continue;
+        let extra = 0;
+        for (const image of r.images) extra = Math.max(extra, ctx.badImages.get(image) ?? 0);
+        if (extra > 0) imageErrors.set(r.workload, (imageErrors.get(r.workload) ?? 0) + extra);
+      }
     const now = new Date(nowMs);
     const utilisation = new Map<string, number>();
     for (const [workload, n] of ready) utilisation.set(workload, ctx.utilization(workload, now, n));
@@ -138,6 +149,7 @@ export class ClusterTelemetry {
             rps,
             perPodRps,
             ready: n,
+            imageErrorRatio: n > 0 ? (imageErrors.get(workload) ?? 0) / n : 0,
             behaviour: ctx.behaviour.get(workload) ?? {},
           },
           dtS,
@@ -162,6 +174,13 @@ interface PodRecord {
   containers: ContainerCounters[];
   /** The scrape that last wrote the container series. */
   containersAt: number;
+  /** The pod's container images (a bad-rollout fault keys its errors on them). */
+  images: string[];
+}
+
+function containerImages(pod: KubeObject): string[] {
+  const containers = rec(pod.spec).containers;
+  return Array.isArray(containers) ? containers.map((c) => String(rec(c).image ?? "")) : [];
 }
 
 function isReady(pod: KubeObject): boolean {

@@ -1,9 +1,10 @@
 // Application metrics of each Service-fronted workload: http_requests_total{code} and the
 // http_request_duration_seconds histogram, driven by demand. Requests beyond what the ready pods can
 // serve are shed with 503; latency grows with utilisation (an M/M/1-like 1/(1−ρ) curve) and with
-// faults that make the application itself slow (a leaking heap, failing probes). A pod serves up to
-// BURST × perPodRps (perPodRps is what it serves at 100 % of its CPU request). Like a scrape of the
-// application's own pods, a Service has no series until one of its pods has been ready.
+// faults that make the application itself slow (a leaking heap, failing probes). Ready pods running an
+// image with a bug (bad-rollout) add their share of 500s, so a rollback ends them pod by pod. A pod
+// serves up to BURST × perPodRps (perPodRps is what it serves at 100 % of its CPU request). Like a
+// scrape of the application's own pods, a Service has no series until one of its pods has been ready.
 import type { WorkloadBehaviour } from "../controllers/context.js";
 import type { SeriesWriter } from "./series-writer.js";
 
@@ -15,7 +16,8 @@ export const trafficMetadata = {
 export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 const BASE_LATENCY_S = 0.02;
 const BURST = 2;
-const BASE_ERROR_RATIO = 0.001;
+// A healthy service fails 0.02 % of requests: a fifth of a 99.9 % objective's budget.
+const BASE_ERROR_RATIO = 0.0002;
 const SHED_LATENCY_S = 0.002;
 
 export interface TrafficInput {
@@ -24,6 +26,11 @@ export interface TrafficInput {
   rps: number;
   perPodRps: number;
   ready: number;
+  /**
+   * Extra share of served requests answered with 500 because ready pods run a bad image: each such
+   * pod's ratio summed and divided by `ready` (traffic is spread evenly over ready pods).
+   */
+  imageErrorRatio?: number;
   behaviour: WorkloadBehaviour;
 }
 
@@ -61,7 +68,12 @@ export class ServiceTraffic {
     const served = Math.min(input.rps, capacity) * dtS;
     const shed = total - served;
     const rho = capacity > 0 ? input.rps / capacity : 1;
-    const errorRatio = BASE_ERROR_RATIO + (behaviour.readinessFailing || behaviour.livenessFailing ? 0.1 : 0);
+    const errorRatio = Math.min(
+      1,
+      BASE_ERROR_RATIO +
+        (behaviour.readinessFailing || behaviour.livenessFailing ? 0.1 : 0) +
+        (input.imageErrorRatio ?? 0),
+    );
     const mean = meanLatency(rho, behaviour);
     k.errors += served * errorRatio;
     k.ok += served * (1 - errorRatio);
