@@ -71,7 +71,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     ...(opts.prometheusUrl ? { prometheusUrl: opts.prometheusUrl } : {}),
   });
   const log = deps.log;
-  const metrics = createHostMetrics();
+  const metrics = createHostMetrics(deps.store);
   const bus = new LocalBus(functions);
   const ctx = { deps, observer: metrics.observer, leaseMs: config.PROPHET_LEASE_SECONDS * 1000 };
   bus.attach(ctx);

@@ -70,6 +70,8 @@ export const kinds: Readonly<Record<string, KindInfo>> = {
     namespaced: true,
   },
   Application: { apiVersion: "argoproj.io/v1alpha1", plural: "applications", namespaced: true },
+  // Created by slo-check's enableChaos (Chaos Mesh).
+  PodChaos: { apiVersion: "chaos-mesh.org/v1alpha1", plural: "podchaos", namespaced: true },
 };
 
 /** The URL path of a kind's collection (or of one object when name is given). */

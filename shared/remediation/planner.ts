@@ -270,8 +270,9 @@ async function sloScaleCandidate(
   const max = spec.maxReplicas ?? min;
   const step = Math.max(1, Number(labels.prophet_slo_hpa_step ?? 1) || 1);
   const cap = Number(labels.prophet_slo_hpa_max ?? Infinity) || Infinity;
-  const nextMax = Math.min(cap, max + step);
-  const nextMin = Math.min(nextMax, min + step);
+  // Never lower the ceiling (a cap below the current max only stops further growth).
+  const nextMax = Math.max(max, Math.min(cap, max + step));
+  const nextMin = Math.min(nextMax, Math.max(min, Math.min(cap, min + step)));
   if (nextMax <= max && nextMin <= min) return undefined;
   return {
     name: "update_hpa",

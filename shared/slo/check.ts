@@ -390,6 +390,73 @@ async function writeStatus(
     );
 }
 
+/** At most one experiment a day, only with a healthy budget and nothing firing. */
+const chaosEveryMs = 24 * 3600_000;
+
+function chaosDue(slo: SloSpec, s: SloState, ev: SloEvaluation, now: Date): boolean {
+  const e = slo.enforcement;
+  if (!e?.enableChaos || !e.targetRef || ev.problems.length > 0 || ev.firing !== null) return false;
+  if (ev.budgetRemaining === null || ev.budgetRemaining <= Math.max(0.5, (2 * e.errorBudgetThreshold) / 100))
+    return false;
+  return !s.chaosAt || now.getTime() - s.chaosAt.getTime() >= chaosEveryMs;
+}
+
+/**
+ * `enableChaos`: while the budget is healthy, spend a little of it on purpose — a Chaos Mesh
+ * PodChaos that kills one pod of the target, so resilience is tested when it is affordable.
+ * Without Chaos Mesh (the CRD is not served) nothing happens and the log says so.
+ */
+async function triggerChaos(ctx: CheckContext, cluster: string, slo: SloSpec, now: Date): Promise<boolean> {
+  const kube = ctx.deps.kube;
+  const ref = slo.enforcement!.targetRef!;
+  if (!kube?.create) return false;
+  const workload = await kube.get(ref.kind, ref.namespace, ref.name).catch(() => undefined);
+  const matchLabels = (workload?.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)
+    ?.selector?.matchLabels;
+  if (!matchLabels) return false;
+  const stamp = now.toISOString().slice(0, 16).replace(/[-:T]/g, "");
+  const name =
+    `prophet-${slo.id}`
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, "-")
+      .slice(0, 40) + `-${stamp}`;
+  const obj: KubeObject = {
+    apiVersion: "chaos-mesh.org/v1alpha1",
+    kind: "PodChaos",
+    metadata: {
+      name,
+      namespace: ref.namespace,
+      labels: {
+        "app.kubernetes.io/managed-by": "prophet",
+        "aiops.prophet.io/slo": annotationKey(slo.id).split("/")[1]!,
+      },
+    },
+    spec: {
+      action: "pod-kill",
+      mode: "one",
+      selector: { namespaces: [ref.namespace], labelSelectors: matchLabels },
+    },
+  };
+  try {
+    await kube.create("PodChaos", ref.namespace, obj);
+  } catch (err) {
+    ctx.deps.log.info(
+      { slo: slo.id, reason: (err as Error).message },
+      "enableChaos: no experiment (is Chaos Mesh installed?)",
+    );
+    return false;
+  }
+  await appendAudit(ctx.deps.store, {
+    at: now,
+    cluster,
+    actor: ctx.actor,
+    action: "slo.chaos",
+    subject: `${ref.kind}/${ref.namespace}/${ref.name}`,
+    details: { sloId: slo.id, podChaos: `${ref.namespace}/${name}`, action: "pod-kill", mode: "one" },
+  });
+  return true;
+}
+
 /** Status Invalid for cluster objects that did not parse. */
 async function writeInvalid(ctx: CheckContext, errors: SloSpecError[]): Promise<void> {
   const kube = ctx.deps.kube;
@@ -565,7 +632,7 @@ async function oneSlo(
     } else if (targets.length === 0 && s.frozen.length > 0) {
       for (const f of s.frozen) freezes.push({ f, on: false }); // freeze removed from the spec
     }
-    s.evaluation = { ...ev, timeToExhaustion: tte };
+    s.evaluation = { ...ev, service: slo.service, slo: slo.name, timeToExhaustion: tte };
     s.evaluatedAt = now;
     await saveSloState(tx, s);
     return s;
@@ -586,6 +653,17 @@ async function oneSlo(
       await saveSloState(tx, s);
       state.frozen = s.frozen;
     });
+  }
+
+  if (chaosDue(slo, state, ev, now)) {
+    const made = await triggerChaos(ctx, cluster, slo, now);
+    if (made)
+      await deps.store.transaction(async (tx) => {
+        const s = await lockSloState(tx, cluster, slo.id);
+        s.chaosAt = now;
+        await saveSloState(tx, s);
+        state.chaosAt = now;
+      });
   }
 
   await writeStatus(ctx, slo, state, ev, tte, ev.problems);

@@ -30,7 +30,8 @@ export interface SloState {
   resolvedAt: Date | null;
   frozen: Freeze[];
   chaosAt: Date | null;
-  evaluation: (SloEvaluation & { timeToExhaustion?: unknown }) | null;
+  /** The last evaluation, with the SLO's service and name (for metrics and the CLI). */
+  evaluation: (SloEvaluation & { service?: string; slo?: string; timeToExhaustion?: unknown }) | null;
   evaluatedAt: Date | null;
 }
 

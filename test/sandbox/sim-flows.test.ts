@@ -16,7 +16,7 @@ import {
 import { FlowLog } from "../../infra/sandbox/flows/log.js";
 import { PolicySet } from "../../infra/sandbox/flows/policy.js";
 
-const SAMPLES = "/work/shared/samples";
+const SAMPLES = new URL("../../../shared/samples", import.meta.url).pathname;
 const SAMPLE_FILES = [
   "hubble-exporter-events.log.jsonl",
   "hubble-flow-dropped-policy-deny-cilium-1.18.3.json",

@@ -13,7 +13,7 @@ import { loadSloFiles } from "../../shared/slo/spec/index.js";
 import { missingBinaries, PROMTOOL_BIN } from "../integration/support-processes.js";
 
 const root = join(import.meta.dirname, "../..");
-const samples = "/work/shared/samples";
+const samples = new URL("../../../shared/samples", import.meta.url).pathname;
 const fixtures = join(root, "test/fixtures/slo");
 
 function load(file: string): SloSpec {

@@ -16,7 +16,7 @@ import {
 import { validate, type Schema } from "../remediation/openapi-subset.js";
 
 const root = join(import.meta.dirname, "../..");
-const samples = "/work/shared/samples";
+const samples = new URL("../../../shared/samples", import.meta.url).pathname;
 const fixtures = join(root, "test/fixtures/slo");
 const example = join(root, "manifests/examples/sloviolation-cart-availability.yaml");
 
