@@ -1,5 +1,6 @@
 // The `prophet` command. Each capability adds its subcommands in infra/cli/commands/.
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { findFunction, functions } from "../../functions/registry.js";
 import { loadConfig, type Config } from "../../shared/config.js";
@@ -95,8 +96,15 @@ export function buildProgram(): Command {
           await sandbox.close();
         };
       }
+      // On the sandbox, slo-check has the demo services' SLOs unless others are configured.
+      const sandboxSlos = fileURLToPath(
+        new URL("../../manifests/examples/sandbox-slos.yaml", import.meta.url),
+      );
       const host = await startHost({
-        config: cfg,
+        config:
+          useSandbox && !cfg.PROPHET_SLO_FILES && existsSync(sandboxSlos)
+            ? { ...cfg, PROPHET_SLO_FILES: sandboxSlos }
+            : cfg,
         functions,
         log,
         ...(kubeconfig ? { kubeconfig } : {}),

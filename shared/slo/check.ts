@@ -21,7 +21,7 @@ import type { MetricsPort } from "../ports/metrics.js";
 import type { Sql } from "../ports/store.js";
 import { appendAudit } from "../store/audit.js";
 import { incidentId } from "../store/incidents.js";
-import { evaluateSlos, type SloEvaluation, type WindowResult } from "./evaluate.js";
+import { evaluateSlos, serverNow, type SloEvaluation, type WindowResult } from "./evaluate.js";
 import { timeToExhaustion, type Exhaustion } from "./exhaustion.js";
 import { batchRange } from "./batch.js";
 import { withWindow, type SloLoadResult, type SloSpec, type SloSpecError } from "./model.js";
@@ -505,24 +505,27 @@ export async function checkSlos(
     );
     return report;
   }
+  // Windows end at the metrics server's now: its data, not our clock, decides what "now" is.
+  const at = await serverNow(deps.metrics, now);
+  report.requests++;
   const sinceChange = new Map<string, number>();
   for (const slo of loaded.slos) {
-    const age = await rolloutAge(deps, slo, now);
+    const age = await rolloutAge(deps, slo, at);
     if (age !== undefined) sinceChange.set(slo.id, age);
   }
-  const { results, requests } = await evaluateSlos(deps.metrics, loaded.slos, now, { sinceChange });
+  const { results, requests } = await evaluateSlos(deps.metrics, loaded.slos, at, { sinceChange });
   report.requests += requests;
   const tte =
     settings.exhaustion === false
       ? { byId: new Map<string, Exhaustion>(), requests: 0 }
-      : await exhaustionFor(deps.metrics, loaded.slos, results, now);
+      : await exhaustionFor(deps.metrics, loaded.slos, results, at);
   report.requests += tte.requests;
 
   for (const slo of loaded.slos) {
     const ev = results.get(slo.id);
     if (!ev) continue;
     report.evaluated++;
-    const tteData = exhaustionData(tte.byId.get(slo.id), now);
+    const tteData = exhaustionData(tte.byId.get(slo.id), at);
     const out = await oneSlo(ctx, cluster, slo, ev, tteData, tick, now, sinceChange.get(slo.id));
     report.events.push(...out);
   }

@@ -216,7 +216,21 @@ async function sliceWindows(
   return { results, requests };
 }
 
-/** Evaluates every SLO at `at` (default: now) with as few requests as the batch limits allow. */
+/**
+ * The metrics server's own "now" (`time()`), so windows end where its data ends even when the
+ * caller's clock differs (clock skew; the sandbox's simulated time). `fallback` when it cannot say.
+ */
+export async function serverNow(metrics: MetricsPort, fallback: Date): Promise<Date> {
+  try {
+    const [s] = await metrics.instant("time()");
+    if (s && Number.isFinite(s.value)) return new Date(Math.round(s.value * 1000));
+  } catch {
+    // the evaluation itself reports an unreachable server
+  }
+  return fallback;
+}
+
+/** Evaluates every SLO at `at` with as few requests as the batch limits allow. */
 export async function evaluateSlos(
   metrics: MetricsPort,
   slos: SloSpec[],

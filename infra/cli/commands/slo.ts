@@ -65,8 +65,8 @@ export async function runStatus(specs: string[], o: StatusOptions): Promise<numb
     console.error("error: give --prometheus <url> (or set PROMETHEUS_URL)");
     return 1;
   }
-  const at = o.at ? new Date(o.at) : new Date();
-  if (Number.isNaN(at.getTime())) {
+  const requested = o.at ? new Date(o.at) : undefined;
+  if (requested && Number.isNaN(requested.getTime())) {
     console.error(`error: --at ${o.at} is not a time`);
     return 1;
   }
@@ -74,7 +74,7 @@ export async function runStatus(specs: string[], o: StatusOptions): Promise<numb
   for (const e of errors) console.error(describeError(e));
   if (slos.length === 0) return 1;
   const { prometheusMetrics } = await import("../../../shared/metrics/prometheus.js");
-  const { evaluateSlos } = await import("../../../shared/slo/evaluate.js");
+  const { evaluateSlos, serverNow } = await import("../../../shared/slo/evaluate.js");
   const { exhaustionFor, exhaustionData } = await import("../../../shared/slo/check.js");
   const metrics = prometheusMetrics({
     url,
@@ -83,6 +83,7 @@ export async function runStatus(specs: string[], o: StatusOptions): Promise<numb
       : {}),
   });
   try {
+    const at = requested ?? (await serverNow(metrics, new Date()));
     const { results } = await evaluateSlos(metrics, slos, at);
     const tte = o.exhaustion ? (await exhaustionFor(metrics, slos, results, at)).byId : new Map();
     const rows = slos.map((s) => ({
