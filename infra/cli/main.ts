@@ -98,7 +98,7 @@ export function buildProgram(): Command {
       }
       // On the sandbox, slo-check has the demo services' SLOs unless others are configured.
       const sandboxSlos = fileURLToPath(
-        new URL("../../manifests/examples/sandbox-slos.yaml", import.meta.url),
+        new URL("../../manifests/slos/sandbox.yaml", import.meta.url),
       );
       const host = await startHost({
         config:

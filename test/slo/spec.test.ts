@@ -648,3 +648,15 @@ describe("loadSloFiles", () => {
     expect(loadSloFiles([join(dir, "deployment.yaml")]).errors[0]?.reason).toMatch(/^no SLO spec found/);
   });
 });
+
+describe("shipped SLO files", () => {
+  it("manifests/slos/ (the sandbox's demo SLOs for npm start) parse without errors", () => {
+    const r = loadSloFiles([new URL("../../manifests/slos", import.meta.url).pathname]);
+    expect(r.errors).toEqual([]);
+    expect(r.slos.map((s) => s.id)).toEqual([
+      "frontend-availability",
+      "frontend-latency",
+      "checkout-availability",
+    ]);
+  });
+});
