@@ -97,9 +97,7 @@ export function buildProgram(): Command {
         };
       }
       // On the sandbox, slo-check has the demo services' SLOs unless others are configured.
-      const sandboxSlos = fileURLToPath(
-        new URL("../../manifests/slos/sandbox.yaml", import.meta.url),
-      );
+      const sandboxSlos = fileURLToPath(new URL("../../manifests/slos/sandbox.yaml", import.meta.url));
       const host = await startHost({
         config:
           useSandbox && !cfg.PROPHET_SLO_FILES && existsSync(sandboxSlos)
