@@ -30,7 +30,8 @@ export interface WindowResult {
   window: string;
   /** Bad / all over the window; null when unknown (no traffic, no series, NaN). */
   errorRatio: number | null;
-  /** Events in the window (total rate × seconds); null for raw SLIs. */
+  /** Events in the window (total rate × seconds); slices (points) for Timeslices and threshold
+   * SLIs; null for raw SLIs. */
   events: number | null;
   /** errorRatio / (1 − target). */
   burnRate: number | null;
@@ -211,7 +212,9 @@ async function sliceWindows(
         n++;
         if (f) b++;
       }
-    results.set(w, windowResult(slo, w, n === 0 ? null : b / n, n));
+    // `events` counts slices (points) here; they are not traffic, so the low-traffic guard,
+    // meant for a handful of requests, does not apply.
+    results.set(w, { ...windowResult(slo, w, n === 0 ? null : b / n, n), lowTraffic: false });
   }
   return { results, requests };
 }

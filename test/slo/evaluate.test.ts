@@ -83,6 +83,16 @@ describe("evaluateSlos", () => {
       () => 0.002,
       () => 0.5,
     );
+    // 10 % errors for the last 30 minutes (slices of a minute are bad when < 95 % good).
+    writeService(
+      store,
+      "flaky",
+      () => 10,
+      (ago) => (ago < 30 * 60_000 ? 0.1 : 0.001),
+    );
+    // A latency gauge at 0.2 s, 0.9 s for the last 30 minutes.
+    for (let t = T0; t <= END; t += STEP)
+      store.append({ __name__: "latency_seconds", service: "flaky" }, t, END - t < 30 * 60_000 ? 0.9 : 0.2);
     server = await startMetricsServer({ store, now: () => END });
     const port = prometheusMetrics({ url: server.url });
     metrics = {
@@ -204,6 +214,40 @@ describe("evaluateSlos", () => {
     } finally {
       await srv.close();
     }
+  });
+
+  it("Timeslices: the share of bad one-minute slices, not of bad requests", async () => {
+    const base = specs(slo("flaky"))[0]!;
+    const sliced: SloSpec = {
+      ...base,
+      budgeting: { method: "Timeslices", sliceSeconds: 60, sliceTarget: 0.95 },
+    };
+    const ev = (await evaluateSlos(metrics, [sliced], new Date(END))).results.get(base.id)!;
+    expect(ev.problems).toEqual([]);
+    expect(ev.windows[0]!.errorRatio).toBe(1); // 5m: every slice had 10 % errors
+    expect(ev.windows[2]!.errorRatio!).toBeCloseTo(0.5, 1); // 1h: half the slices
+    // Occurrences on the same data: the request share.
+    const plain = (await evaluateSlos(metrics, [base], new Date(END))).results.get(base.id)!;
+    expect(plain.windows[2]!.errorRatio!).toBeCloseTo(0.0505, 3);
+  });
+
+  it("threshold SLIs: the share of data points where the objective's comparison fails", async () => {
+    const base = specs(slo("flaky"))[0]!;
+    const threshold: SloSpec = {
+      ...base,
+      sli: {
+        type: "threshold",
+        query: 'latency_seconds{service="flaky"}',
+        op: "lt",
+        value: 0.5,
+        stepSeconds: 60,
+      },
+    };
+    const ev = (await evaluateSlos(metrics, [threshold], new Date(END))).results.get(base.id)!;
+    expect(ev.windows[0]!.errorRatio).toBe(1);
+    expect(ev.windows[2]!.errorRatio!).toBeCloseTo(0.5, 1);
+    expect(ev.windows[4]!.errorRatio!).toBeCloseTo(30 / 360, 2); // 6h
+    expect(ev.tiers[0]!.firing).toBe(true); // no event counts: the low-traffic guard does not apply
   });
 
   it("batches many SLOs into few requests and isolates a spec the server refuses", async () => {
