@@ -12,6 +12,8 @@ import { bundleAll } from "../../infra/build/bundle.js";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { startApiServer } from "../../infra/sandbox/apiserver/index.js";
+import { TimeSeriesStore } from "../../infra/sandbox/metrics/index.js";
+import { startMetricsServer } from "../../infra/sandbox/metrics/server.js";
 import { openStore } from "../../shared/store/open.js";
 import { seedSnapshot } from "../diagnosis/seed.js";
 import { startPostgres } from "../setup/postgres.js";
@@ -23,6 +25,9 @@ const cases = [
   { fn: "audit-verify", event: "events/platform/aws/eventbridge-scheduled.json" },
   // Reads a live cluster (the API server emulator seeded with scenario S01) through client-node.
   { fn: "alert-diagnosis", event: "eventbridge-incident-opened" },
+  // Evaluates 3 SLOs (manifests/slos/sandbox.yaml) against a loopback Prometheus API (the sandbox's
+  // PromQL engine over an hour of counters) and writes their state to PostgreSQL.
+  { fn: "slo-check", event: "eventbridge-slo-check" },
 ];
 
 const harness = `
@@ -75,6 +80,39 @@ async function main() {
       detail: opened,
     }),
   );
+  // slo-check: its scheduled tick, and an hour of request counters for the demo SLOs.
+  const sloEvent = join(work, "eventbridge-slo-check.json");
+  const scheduled = JSON.parse(
+    readFileSync(join(root, "events/platform/aws/eventbridge-scheduled.json"), "utf8"),
+  );
+  scheduled.detail.schedule = "slo-check";
+  writeFileSync(sloEvent, JSON.stringify(scheduled));
+  const series = new TimeSeriesStore();
+  const end = Date.now();
+  for (let t = end - 3600_000, n = 0; t <= end; t += 30_000, n++)
+    for (const [ns, svc] of [
+      ["shop", "frontend"],
+      ["payments", "checkout"],
+    ] as const) {
+      series.append(
+        { __name__: "http_requests_total", namespace: ns, service: svc, code: "200" },
+        t,
+        n * 600,
+      );
+      series.append({ __name__: "http_requests_total", namespace: ns, service: svc, code: "500" }, t, n);
+      for (const le of ["0.5", "+Inf"])
+        series.append(
+          { __name__: "http_request_duration_seconds_bucket", namespace: ns, service: svc, le },
+          t,
+          n * (le === "+Inf" ? 601 : 598),
+        );
+      series.append(
+        { __name__: "http_request_duration_seconds_count", namespace: ns, service: svc },
+        t,
+        n * 601,
+      );
+    }
+  const prometheus = await startMetricsServer({ store: series, now: () => Date.now() });
   const pgServer = await startPostgres();
   if (!pgServer) throw new Error("PostgreSQL is needed: apt-get install -y postgresql");
   const eventbridge = createServer((req, res) => {
@@ -119,7 +157,11 @@ async function main() {
               "-e",
               harness,
               join(root, "dist/lambda", c.fn, "index.js"),
-              c.event.startsWith("events/") ? join(root, c.event) : diagEvent,
+              c.event.startsWith("events/")
+                ? join(root, c.event)
+                : c.event === "eventbridge-slo-check"
+                  ? sloEvent
+                  : diagEvent,
             ],
             {
               env: {
@@ -132,6 +174,8 @@ async function main() {
                 EVENTBRIDGE_ENDPOINT: ebUrl,
                 LOG_LEVEL: "warn",
                 KUBECONFIG: kubeconfig,
+                PROMETHEUS_URL: prometheus.url,
+                PROPHET_SLO_FILES: join(root, "manifests/slos/sandbox.yaml"),
                 AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
               },
               stdio: ["ignore", "pipe", "pipe"],
@@ -167,6 +211,7 @@ async function main() {
     for (const r of rows) console.log(r);
   } finally {
     eventbridge.close();
+    await prometheus.close();
     pgServer.stop();
     await api.close();
   }
