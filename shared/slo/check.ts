@@ -27,6 +27,7 @@ import { batchRange } from "./batch.js";
 import { withWindow, type SloLoadResult, type SloSpec, type SloSpecError } from "./model.js";
 import { parseSloObject } from "./spec/index.js";
 import {
+  listSloStates,
   lockSloState,
   saveSloState,
   type Freeze,
@@ -329,7 +330,7 @@ function annotationKey(sloId: string): string {
 async function setFreeze(
   ctx: CheckContext,
   cluster: string,
-  slo: SloSpec,
+  slo: Pick<SloSpec, "id">,
   f: Freeze,
   value: string | null,
 ): Promise<string | undefined> {
@@ -497,7 +498,10 @@ export async function checkSlos(
     await writeInvalid(ctx, loaded.errors);
   }
   const report: CheckReport = { events: [], evaluated: 0, invalid: loaded.errors, requests: 0 };
-  if (loaded.slos.length === 0) return report;
+  if (loaded.slos.length === 0) {
+    await retireGone(ctx, cluster, loaded, tick, now, report);
+    return report;
+  }
   if (!deps.metrics) {
     deps.log.warn(
       { slos: loaded.slos.length },
@@ -529,7 +533,74 @@ export async function checkSlos(
     const out = await oneSlo(ctx, cluster, slo, ev, tteData, tick, now, sinceChange.get(slo.id));
     report.events.push(...out);
   }
+  await retireGone(ctx, cluster, loaded, tick, now, report);
   return report;
+}
+
+/**
+ * SLOs that are gone (object deleted, file removed) leave nothing behind: their alerts resolve,
+ * their freezes lift, their state goes. Not while any spec fails to load: a typo must not lift a
+ * freeze or close an incident.
+ */
+async function retireGone(
+  ctx: CheckContext,
+  cluster: string,
+  loaded: SloLoadResult,
+  tick: ProphetEvent,
+  now: Date,
+  report: CheckReport,
+): Promise<void> {
+  if (loaded.errors.length > 0) return;
+  const live = new Set(loaded.slos.map((s) => s.id));
+  for (const s of await listSloStates(ctx.deps.store, cluster))
+    if (!live.has(s.sloId)) report.events.push(...(await retireSlo(ctx, cluster, s, tick, now)));
+}
+
+async function retireSlo(
+  ctx: CheckContext,
+  cluster: string,
+  s: SloState,
+  tick: ProphetEvent,
+  now: Date,
+): Promise<ProphetEvent[]> {
+  const out: ProphetEvent[] = [];
+  for (const raised of Object.values(s.firing)) {
+    const data: AlertEventData = {
+      fingerprint: raised.fingerprint,
+      status: "resolved",
+      alertname: raised.alertname,
+      severity: raised.labels.severity ?? "none",
+      labels: raised.labels,
+      annotations: { summary: `SLO ${s.sloId} was removed; its burn alert is resolved` },
+      startsAt: raised.startsAt,
+      endsAt: now.toISOString(),
+      generatorURL: "",
+      target: raised.labels.namespace
+        ? {
+            namespace: raised.labels.namespace,
+            ...(raised.labels.deployment ? { kind: "Deployment", name: raised.labels.deployment } : {}),
+          }
+        : {},
+      receiver: "slo-check",
+      groupKey: `slo:${s.sloId}`,
+      externalURL: "",
+    };
+    out.push(alertEvent(ctx, AlertResolved, data, tick.cluster));
+  }
+  for (const f of s.frozen) {
+    const err = await setFreeze(ctx, cluster, { id: s.sloId }, f, null);
+    if (err) ctx.deps.log.warn({ slo: s.sloId, target: f, err }, "unfreeze of a removed SLO failed");
+  }
+  await ctx.deps.store.query(`DELETE FROM slo_state WHERE cluster = $1 AND slo_id = $2`, [cluster, s.sloId]);
+  await appendAudit(ctx.deps.store, {
+    at: now,
+    cluster,
+    actor: ctx.actor,
+    action: "slo.removed",
+    subject: s.sloId,
+    details: { resolvedAlerts: Object.keys(s.firing), unfrozen: s.frozen },
+  });
+  return out;
 }
 
 async function oneSlo(

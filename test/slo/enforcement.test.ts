@@ -10,6 +10,7 @@ import { parse } from "yaml";
 import type { KubeObject } from "../../shared/diagnosis/objects.js";
 import { FREEZE_ANNOTATION_PREFIX } from "../../shared/slo/check.js";
 import { listSloStates } from "../../shared/slo/state.js";
+import { listIncidents } from "../../shared/store/incidents.js";
 import { autonomousPolicy, startPipeline, type Pipeline } from "../remediation/pipeline-harness.js";
 
 let p: Pipeline;
@@ -173,6 +174,25 @@ describe("slo-check enforcement", () => {
       expect((await audit("slo.freeze")).length).toBe(1);
     },
   );
+});
+
+describe("removing an SLO", () => {
+  it("resolves its alerts, lifts its freeze and forgets it", { timeout: 240_000 }, async () => {
+    p.sb.inject({ kind: "bad-rollout", target: "shop/frontend" });
+    expect(await p.advanceUntil(3600, async () => freezeKey in (await annotations()))).toBeDefined();
+    const firing = async () =>
+      (await listIncidents(p.host.deps.store, { status: "firing" })).filter(
+        (i) => i.labels.sloth_id === "frontend-availability",
+      );
+    expect((await firing()).length).toBeGreaterThan(0);
+    await p.host.deps.kube!.delete!("SLOViolation", "shop", "frontend-availability");
+    await p.advance(120);
+    expect(freezeKey in (await annotations())).toBe(false);
+    expect(await firing()).toEqual([]);
+    const ids = (await listSloStates(p.host.deps.store)).map((x) => x.sloId);
+    expect(ids).toEqual(["checkout-requests-availability"]);
+    expect((await audit("slo.removed")).map((r) => r.subject)).toEqual(["frontend-availability"]);
+  });
 });
 
 describe("the deploy-freeze admission policy", () => {
