@@ -12,6 +12,7 @@
 import { AlertFiring, AlertResolved, SloEvaluated, SloViolated } from "../events/catalog.js";
 import { makeEvent } from "../events/emit.js";
 import type { ProphetEvent } from "../events/envelope.js";
+import { alertEventId, alertSubject } from "../events/edge/alertmanager.js";
 import { fingerprint } from "../events/fingerprint.js";
 import type { AlertEventData } from "../events/schemas/alert.js";
 import type { SloEvaluatedData, SloViolatedData } from "../events/schemas/slo.js";
@@ -98,13 +99,24 @@ const REVISION = "deployment.kubernetes.io/revision";
 const MIN_SINCE_CHANGE_S = 180;
 
 /** Seconds since the SLO's Deployment created its newest ReplicaSet, when under an hour. */
-async function rolloutAge(deps: Deps, slo: SloSpec, now: Date): Promise<number | undefined> {
+async function rolloutAge(
+  deps: Deps,
+  slo: SloSpec,
+  now: Date,
+  replicaSets: Map<string, Promise<KubeObject[]>>,
+): Promise<number | undefined> {
   const ref = slo.enforcement?.targetRef;
   if (!deps.kube || !ref || ref.kind !== "Deployment") return undefined;
   const d = await deps.kube.get("Deployment", ref.namespace, ref.name).catch(() => undefined);
   if (!d) return undefined;
   const rev = d.metadata.annotations?.[REVISION];
-  const sets = await deps.kube.list("ReplicaSet", ref.namespace).catch(() => [] as KubeObject[]);
+  // One list per namespace per invocation, however many SLOs point into it.
+  let listed = replicaSets.get(ref.namespace);
+  if (!listed) {
+    listed = deps.kube.list("ReplicaSet", ref.namespace).catch(() => [] as KubeObject[]);
+    replicaSets.set(ref.namespace, listed);
+  }
+  const sets = await listed;
   const current = sets.find(
     (rs) =>
       rs.metadata.ownerReferences?.some((o) => o.uid === d.metadata.uid) &&
@@ -244,20 +256,18 @@ function alertData(
   };
 }
 
+/** The alert as the Alertmanager edge would deliver it: same id (fingerprint-startsAt) and subject. */
 function alertEvent(
   ctx: CheckContext,
-  def: typeof AlertFiring | typeof AlertResolved,
   data: AlertEventData,
   cluster: string | undefined,
 ): ProphetEvent<AlertEventData> {
-  const base = `${data.fingerprint}-${data.startsAt}`;
-  const t = data.target;
   return {
     specversion: "1.0",
-    id: def === AlertResolved ? `${base}-resolved` : base,
+    id: alertEventId(data),
     source: ctx.source,
-    type: def.type,
-    subject: t.namespace && t.name ? `${data.alertname} ${t.namespace}/${t.kind}/${t.name}` : data.alertname,
+    type: data.status === "resolved" ? AlertResolved.type : AlertFiring.type,
+    subject: alertSubject(data.alertname, data.target),
     time: (data.status === "resolved" ? data.endsAt : data.startsAt) ?? ctx.deps.clock.now().toISOString(),
     datacontenttype: "application/json",
     ...(cluster ? { cluster } : {}),
@@ -513,8 +523,9 @@ export async function checkSlos(
   const at = await serverNow(deps.metrics, now);
   report.requests++;
   const sinceChange = new Map<string, number>();
+  const replicaSets = new Map<string, Promise<KubeObject[]>>();
   for (const slo of loaded.slos) {
-    const age = await rolloutAge(deps, slo, at);
+    const age = await rolloutAge(deps, slo, at, replicaSets);
     if (age !== undefined) sinceChange.set(slo.id, age);
   }
   const { results, requests } = await evaluateSlos(deps.metrics, loaded.slos, at, { sinceChange });
@@ -585,7 +596,7 @@ async function retireSlo(
       groupKey: `slo:${s.sloId}`,
       externalURL: "",
     };
-    out.push(alertEvent(ctx, AlertResolved, data, tick.cluster));
+    out.push(alertEvent(ctx, data, tick.cluster));
   }
   for (const f of s.frozen) {
     const err = await setFreeze(ctx, cluster, { id: s.sloId }, f, null);
@@ -636,7 +647,7 @@ async function oneSlo(
           labels,
         };
         s.firing[sev] = alert;
-        out.push(alertEvent(ctx, AlertFiring, alertData(slo, ev, alert, "firing", now), tick.cluster));
+        out.push(alertEvent(ctx, alertData(slo, ev, alert, "firing", now), tick.cluster));
         const data: SloViolatedData = {
           ...ref(slo),
           at: now.toISOString(),
@@ -673,7 +684,7 @@ async function oneSlo(
         );
       } else if (!firing && raised && ev.problems.length === 0) {
         delete s.firing[sev];
-        out.push(alertEvent(ctx, AlertResolved, alertData(slo, ev, raised, "resolved", now), tick.cluster));
+        out.push(alertEvent(ctx, alertData(slo, ev, raised, "resolved", now), tick.cluster));
       }
     }
     const isViolated = Object.keys(s.firing).length > 0;

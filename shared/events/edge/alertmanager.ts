@@ -62,7 +62,7 @@ export function alertSource(externalURL: string): string {
  * (every repeat_interval, or a retried webhook) are the same event and are processed once. The
  * resolution of that alert is a different event, so it gets a `-resolved` suffix.
  */
-export function alertEventId(alert: AlertmanagerAlert): string {
+export function alertEventId(alert: Pick<AlertmanagerAlert, "fingerprint" | "startsAt" | "status">): string {
   const base = `${alert.fingerprint}-${alert.startsAt}`;
   return alert.status === "resolved" ? `${base}-resolved` : base;
 }
