@@ -223,6 +223,33 @@ CREATE TABLE slo_state (
 );
 `,
   },
+  {
+    version: 7,
+    name: "forecast and anomaly state",
+    sql: `
+-- forecast-scaling: one row per PredictiveScale and cluster: the buffer it provisioned, when it
+-- last changed (hysteresis, cooldown), the forecasts it made (scored later against what happened).
+CREATE TABLE forecast_state (
+  cluster      text NOT NULL,
+  scale_key    text NOT NULL,
+  state        jsonb NOT NULL,
+  updated_at   timestamptz NOT NULL,
+  PRIMARY KEY (cluster, scale_key)
+);
+-- anomaly-trigger: one row per AnomalyAction, series and cluster: the streaming detector's state,
+-- so a cold start does not forget what it learned, and the last sample it saw (no point twice).
+CREATE TABLE anomaly_state (
+  cluster      text NOT NULL,
+  action_key   text NOT NULL,
+  series_key   text NOT NULL,
+  state        jsonb NOT NULL,
+  last_sample  timestamptz,
+  last_alarm   timestamptz,
+  updated_at   timestamptz NOT NULL,
+  PRIMARY KEY (cluster, action_key, series_key)
+);
+`,
+  },
 ];
 
 /** Serialises concurrent migrators (several replicas starting at once). */
