@@ -6,6 +6,7 @@ import { auditVerify } from "./audit-verify/index.js";
 import { incidentNotify } from "./incident-notify/index.js";
 import { llmRemediation } from "./llm-remediation/index.js";
 import { remediationAssessor } from "./remediation-assessor/index.js";
+import { forecastScaling } from "./forecast-scaling/index.js";
 import { sloCheck } from "./slo-check/index.js";
 
 export const functions: readonly ProphetFunction[] = [
@@ -16,6 +17,7 @@ export const functions: readonly ProphetFunction[] = [
   llmRemediation,
   remediationAssessor,
   sloCheck,
+  forecastScaling,
 ];
 
 export function findFunction(name: string): ProphetFunction | undefined {

@@ -18,6 +18,7 @@ export interface ObjectMeta {
   ownerReferences?: OwnerReference[];
   creationTimestamp?: string;
   deletionTimestamp?: string;
+  generation?: number;
 }
 
 export interface KubeObject {

@@ -13,6 +13,7 @@ import { diagnosisCompletedDataSchema } from "./schemas/diagnosis.js";
 import { incidentEventDataSchema } from "./schemas/incident.js";
 import { remediationEventDataSchema, remediationReviewedDataSchema } from "./schemas/remediation.js";
 import { knativePingDataSchema, scheduleTickDataSchema } from "./schemas/schedule.js";
+import { capacityChangedDataSchema, forecastComputedDataSchema } from "./schemas/forecast.js";
 import { sloEvaluatedDataSchema, sloViolatedDataSchema } from "./schemas/slo.js";
 import type { ProphetEvent } from "./envelope.js";
 
@@ -158,6 +159,23 @@ export const SloViolated = define({
   schema: sloViolatedDataSchema,
 });
 
+export const ForecastComputed = define({
+  type: "io.prophet.forecast.computed",
+  version: "1",
+  description:
+    "forecast-scaling forecast one PredictiveScale's demand: bands over the horizon, the target over the node lead time, accuracy so far.",
+  direction: "emitted",
+  schema: forecastComputedDataSchema,
+});
+export const CapacityChanged = define({
+  type: "io.prophet.capacity.changed",
+  version: "1",
+  description:
+    "forecast-scaling changed (or, for action recommend, would change) the capacity held ahead of demand for one PredictiveScale.",
+  direction: "emitted",
+  schema: capacityChangedDataSchema,
+});
+
 export const KnativePing = define({
   type: "dev.knative.sources.ping",
   version: "1",
@@ -197,6 +215,8 @@ export const catalog: readonly EventDefinition[] = [
   RemediationReviewed,
   SloEvaluated,
   SloViolated,
+  ForecastComputed,
+  CapacityChanged,
   KnativePing,
   ...apiServerTypes,
 ];

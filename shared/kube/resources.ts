@@ -72,6 +72,13 @@ export const kinds: Readonly<Record<string, KindInfo>> = {
   Application: { apiVersion: "argoproj.io/v1alpha1", plural: "applications", namespaced: true },
   // Created by slo-check's enableChaos (Chaos Mesh).
   PodChaos: { apiVersion: "chaos-mesh.org/v1alpha1", plural: "podchaos", namespaced: true },
+  // Read and written by forecast-scaling (capacity ahead of demand).
+  PredictiveScale: { apiVersion: "aiops.prophet.io/v1alpha1", plural: "predictivescales", namespaced: true },
+  NodePool: { apiVersion: "karpenter.sh/v1", plural: "nodepools", namespaced: false },
+  NodeClaim: { apiVersion: "karpenter.sh/v1", plural: "nodeclaims", namespaced: false },
+  PriorityClass: { apiVersion: "scheduling.k8s.io/v1", plural: "priorityclasses", namespaced: false },
+  PodTemplate: { apiVersion: "v1", plural: "podtemplates", namespaced: true },
+  CapacityBuffer: { apiVersion: "autoscaling.x-k8s.io/v1beta1", plural: "capacitybuffers", namespaced: true },
 };
 
 /** The URL path of a kind's collection (or of one object when name is given). */

@@ -149,7 +149,7 @@ describe("the CRDs", () => {
 describe("the examples", () => {
   const examples = yamlDocs(exampleDir).filter(({ doc }) => doc.apiVersion === "aiops.prophet.io/v1alpha1");
 
-  it("are two AutonomousActions (autonomous for shop, human-in-loop cluster-wide), an AnomalyAction and an SLOViolation", () => {
+  it("are two AutonomousActions (autonomous for shop, human-in-loop cluster-wide), an AnomalyAction, a PredictiveScale and an SLOViolation", () => {
     const summary = examples.map(({ doc }) => {
       const spec = doc.spec as {
         approvalMode?: string;
@@ -162,6 +162,7 @@ describe("the examples", () => {
       ["AnomalyAction", "restart", undefined],
       ["AutonomousAction", "human-in-loop", ["*"]],
       ["AutonomousAction", "autonomous", ["shop"]],
+      ["PredictiveScale", "provision", undefined],
       ["SLOViolation", undefined, undefined],
     ]);
   });
