@@ -33,6 +33,13 @@ import {
 } from "../integration/support-processes.js";
 
 const run = promisify(execFile);
+
+interface Status {
+  phase: string;
+  message: string;
+  capacity: Record<string, unknown>;
+  conditions: { type: string; status: string; reason: string; message: string }[];
+}
 const missing = missingBinaries(PROMETHEUS_BIN, PROMTOOL_BIN);
 const STEP = 60;
 const DAYS = 3;
@@ -124,7 +131,7 @@ describe.skipIf(missing.length > 0)("forecast-scaling on a real Prometheus", () 
   });
 
   const status = async (name: string) =>
-    (await deps.kube!.get("PredictiveScale", "shop", name))?.status as Record<string, any> | undefined;
+    (await deps.kube!.get("PredictiveScale", "shop", name))?.status as Status | undefined;
 
   it(
     "forecasts from the backfilled history and sizes the static pool ahead of the ramp",
@@ -159,7 +166,7 @@ describe.skipIf(missing.length > 0)("forecast-scaling on a real Prometheus", () 
         bufferReplicas: cc.to,
         staticNodes: cc.staticNodes,
       });
-      expect(st.conditions.find((c: { type: string }) => c.type === "Ready")).toMatchObject({
+      expect(st.conditions.find((c) => c.type === "Ready")).toMatchObject({
         status: "True",
         reason: "Evaluated",
       });
@@ -174,7 +181,7 @@ describe.skipIf(missing.length > 0)("forecast-scaling on a real Prometheus", () 
   it("gives bad objects a condition with the reason and does nothing for them", async () => {
     const bad = (await status("bad-query"))!;
     expect(bad.phase).toBe("Error");
-    const cond = bad.conditions.find((c: { type: string }) => c.type === "Ready");
+    const cond = bad.conditions.find((c) => c.type === "Ready")!;
     expect(cond).toMatchObject({ status: "False", reason: "QueryFailed" });
     expect(cond.message).toMatch(/forecastQuery refused by .*parse error/);
     expect((await status("no-pool"))!.conditions[0]).toMatchObject({
