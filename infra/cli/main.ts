@@ -16,6 +16,7 @@ import { createDeps } from "../runtime/deps.js";
 import { createLogger } from "../runtime/logger.js";
 import { startHost } from "../local/host.js";
 import { register as registerAnomalies } from "./commands/anomalies.js";
+import { register as registerCapacity } from "./commands/capacity.js";
 import { register as registerDiagnose } from "./commands/diagnose.js";
 import { register as registerForecast } from "./commands/forecast.js";
 import { register as registerRemediation } from "./commands/remediation.js";
@@ -208,6 +209,7 @@ export function buildProgram(): Command {
   registerSandbox(program);
   registerRemediation(program);
   registerSlo(program);
+  registerCapacity(program);
   return program;
 }
 

@@ -46,14 +46,20 @@ export interface ScalingContext {
   deps: Deps;
   source: string;
   actor: string;
+  /** Plan only (`prophet capacity plan`): no writes to the cluster, the store or the audit log. */
+  dryRun?: boolean;
 }
 
 export interface ScaleOutcome {
   key: string;
   phase: Phase;
+  /** Why it was not evaluated: a condition reason (InvalidSpec, QueryFailed, …) and its message. */
   reason?: string;
+  message?: string;
   bufferReplicas?: number;
   desiredReplicas?: number;
+  /** The evaluation's summary (what the status says). */
+  detail?: Record<string, unknown>;
 }
 
 export interface ScalingReport {
@@ -121,18 +127,23 @@ export async function runForecastScaling(ctx: ScalingContext, tick: ProphetEvent
     const key = parsed.ok ? parsed.scale.key : parsed.key;
     seen.add(key);
     if (!parsed.ok) {
-      await writeStatus(kube, obj, {
-        phase: "Invalid",
-        message: parsed.reason,
-        conditions: [condition(obj, "Ready", "False", "InvalidSpec", parsed.reason, now)],
-      });
-      report.outcomes.push({ key, phase: "Invalid", reason: parsed.reason });
+      if (!ctx.dryRun)
+        await writeStatus(kube, obj, {
+          phase: "Invalid",
+          message: parsed.reason,
+          conditions: [condition(obj, "Ready", "False", "InvalidSpec", parsed.reason, now)],
+        });
+      report.outcomes.push({ key, phase: "Invalid", reason: "InvalidSpec", message: parsed.reason });
       continue;
     }
     const scale = parsed.scale;
     const state = await loadForecastState(deps.store, cluster, key);
     const nowSec = now.getTime() / 1000;
-    if (state.lastEvaluated !== null && nowSec - state.lastEvaluated < scale.scheduleSeconds - 1) {
+    if (
+      !ctx.dryRun &&
+      state.lastEvaluated !== null &&
+      nowSec - state.lastEvaluated < scale.scheduleSeconds - 1
+    ) {
       report.skipped++;
       continue;
     }
@@ -147,18 +158,20 @@ export async function runForecastScaling(ctx: ScalingContext, tick: ProphetEvent
         { scale: key, reason: refusal.reason, err: refusal.message },
         "PredictiveScale not evaluated",
       );
-      state.lastEvaluated = nowSec;
-      await saveForecastState(deps.store, cluster, key, state, now);
-      await writeStatus(kube, obj, {
-        phase: refusal.phase,
-        lastEvaluated: now.toISOString(),
-        message: refusal.message,
-        conditions: [condition(obj, "Ready", "False", refusal.reason, refusal.message, now)],
-      });
-      report.outcomes.push({ key, phase: refusal.phase, reason: refusal.reason });
+      if (!ctx.dryRun) {
+        state.lastEvaluated = nowSec;
+        await saveForecastState(deps.store, cluster, key, state, now);
+        await writeStatus(kube, obj, {
+          phase: refusal.phase,
+          lastEvaluated: now.toISOString(),
+          message: refusal.message,
+          conditions: [condition(obj, "Ready", "False", refusal.reason, refusal.message, now)],
+        });
+      }
+      report.outcomes.push({ key, phase: refusal.phase, reason: refusal.reason, message: refusal.message });
     }
   }
-  await releaseGone(ctx, cluster, kube, seen, now);
+  if (!ctx.dryRun) await releaseGone(ctx, cluster, kube, seen, now);
   return report;
 }
 
@@ -306,14 +319,14 @@ async function evaluateOne(
   const changed = decision.replicas !== prev || (staticNodes !== null && staticNodes !== view.staticReplicas);
   let object = `${strategy === "static" ? `NodePool/${view.name}` : `${strategy === "capacityBuffer" ? "CapacityBuffer" : "Deployment"}/${scale.namespace}/${objectName(scale)}`}`;
   let applied = false;
-  if (spec.action === "provision") {
+  if (spec.action === "provision" && !ctx.dryRun) {
     const a = await applyBuffer(kube, scale, strategy, shape, decision.replicas, staticNodes ?? 0);
     object = a.object;
     applied = a.changed;
   }
   state.buffer = { replicas: decision.replicas, increasedAt: decision.increasedAt };
   const reason = describeDecision(tgt, leadTime, decision, prev, perReplica, spec.unit);
-  if (changed || applied) {
+  if ((changed || applied) && !ctx.dryRun) {
     const data: CapacityChangedData = {
       scale: ref,
       at: now.toISOString(),
@@ -418,6 +431,14 @@ async function evaluateOne(
     accuracy,
     method: fc.forecast.members,
   };
+  const outcome: ScaleOutcome = {
+    key: scale.key,
+    phase,
+    bufferReplicas: decision.replicas,
+    desiredReplicas: decision.desired,
+    detail: { ...state.last, previousBuffer: prev },
+  };
+  if (ctx.dryRun) return { events, outcome };
   await saveForecastState(deps.store, cluster, scale.key, state, now);
   const conditions = [
     condition(obj, "Ready", "True", "Evaluated", reason, now),
@@ -460,10 +481,7 @@ async function evaluateOne(
     message: reason,
     conditions,
   });
-  return {
-    events,
-    outcome: { key: scale.key, phase, bufferReplicas: decision.replicas, desiredReplicas: decision.desired },
-  };
+  return { events, outcome };
 }
 
 function describeDecision(

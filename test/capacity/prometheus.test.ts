@@ -12,6 +12,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { forecastScaling } from "../../functions/forecast-scaling/index.js";
+import { renderPlan } from "../../infra/cli/commands/capacity.js";
+import { runForecastScaling } from "../../shared/capacity/scale.js";
 import { scheduleTick } from "../../infra/local/cron.js";
 import type { KubeObject } from "../../shared/diagnosis/objects.js";
 import type { CapacityChangedData, ForecastComputedData } from "../../shared/events/schemas/forecast.js";
@@ -192,6 +194,24 @@ describe.skipIf(missing.length > 0)("forecast-scaling on a real Prometheus", () 
     expect(short.phase).toBe("Invalid");
     expect(short.message).toContain("spec.horizon: horizon 30s is shorter than the step 1m");
     expect(sim.get("deployments.apps", "shop", "prophet-buffer-bad-query")).toBeUndefined();
+  });
+
+  it("`prophet capacity plan` shows the same plan and writes nothing", async () => {
+    const poolBefore = JSON.stringify(sim.get("nodepools.karpenter.sh", undefined, "general")!.spec);
+    const auditBefore = (await listAudit(store, { limit: 1000 })).length;
+    const report = await runForecastScaling(
+      { deps, source: "/prophet/cli", actor: "cli:capacity-plan", dryRun: true },
+      scheduleTick("forecast-scaling", deps.clock.now()),
+    );
+    const text = renderPlan(report.outcomes);
+    expect(text).toMatch(/^PREDICTIVESCALE\s+PHASE\s+STRATEGY\s+NOW\s+TARGET\s+BY\s+RESERVE/);
+    expect(text).toMatch(
+      /shop\/web\s+Provisioning\s+static\s+4\s+\d+\s+seasonal-peak|shop\/web\s+Provisioning\s+static\s+4\s+\d+\s+forecast/,
+    );
+    expect(text).toContain("shop/bad-query: QueryFailed: forecastQuery refused by");
+    expect(text).toContain("shop/short: InvalidSpec: spec.horizon");
+    expect(JSON.stringify(sim.get("nodepools.karpenter.sh", undefined, "general")!.spec)).toBe(poolBefore);
+    expect(await listAudit(store, { limit: 1000 })).toHaveLength(auditBefore);
   });
 
   it("does not evaluate again before the schedule is due: a redelivered tick repeats nothing", async () => {
