@@ -262,6 +262,8 @@ async function evaluateOne(
   const targetReplicas = replicasFor(tgt.target, perReplica);
   const currentReplicas = replicasFor(tgt.current, perReplica);
 
+  // What was forecast, one window ago, for this moment: "forecast vs actual" on the dashboard.
+  const forNow = [...state.pending].reverse().find((p) => p.at <= nowSec);
   // Score earlier forecasts against what happened, then remember this one.
   const lastSample = grid.start + (grid.values.length - 1) * grid.step;
   scorePending(
@@ -275,6 +277,8 @@ async function evaluateOne(
   state.pending.push({
     at: fc.from + windowPoints * fc.step,
     mean: fc.forecast.mean[windowPoints - 1] ?? tgt.current,
+    lower95: fc.forecast.lower95[windowPoints - 1] ?? tgt.current,
+    upper95: fc.forecast.upper95[windowPoints - 1] ?? tgt.current,
     provisioned: tgt.target,
   });
   const accuracy = accuracyOf(state.scored);
@@ -425,11 +429,13 @@ async function evaluateOne(
     newNodes,
     strategy,
     object,
+    nodePool: spec.nodePoolRef.name,
     leadTimeSeconds: leadTime,
     limitedBy,
     reason,
     accuracy,
     method: fc.forecast.members,
+    ...(forNow ? { forNow } : {}),
   };
   const outcome: ScaleOutcome = {
     key: scale.key,

@@ -10,6 +10,8 @@ export interface PendingForecast {
   /** Unix seconds the forecast was for (now + lead time + interval). */
   at: number;
   mean: number;
+  lower95?: number;
+  upper95?: number;
   /** Demand the capacity was provisioned for. */
   provisioned: number;
 }
