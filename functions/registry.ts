@@ -1,6 +1,7 @@
 // Every deployable function. Adding one = a folder under functions/ and one line here.
 import type { ProphetFunction } from "../shared/function.js";
 import { alertDiagnosis } from "./alert-diagnosis/index.js";
+import { anomalyTrigger } from "./anomaly-trigger/index.js";
 import { alertIntake } from "./alert-intake/index.js";
 import { auditVerify } from "./audit-verify/index.js";
 import { incidentNotify } from "./incident-notify/index.js";
@@ -17,6 +18,7 @@ export const functions: readonly ProphetFunction[] = [
   llmRemediation,
   remediationAssessor,
   sloCheck,
+  anomalyTrigger,
   forecastScaling,
 ];
 

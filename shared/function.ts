@@ -9,6 +9,7 @@ import type { MetricsPort } from "./ports/metrics.js";
 import type { Notifier } from "./ports/notify.js";
 import type { Store } from "./ports/store.js";
 import type { SloSettings } from "./slo/check.js";
+import type { AnomalyTriggerSettings } from "./anomaly/trigger/trigger.js";
 import type { RemediationSettings } from "./remediation/settings.js";
 
 export interface Deps {
@@ -30,6 +31,8 @@ export interface Deps {
   remediation?: RemediationSettings;
   /** Where slo-check finds SLO specs besides the cluster (files), and its options. */
   slo?: SloSettings;
+  /** Where anomaly-trigger finds AnomalyActions besides the cluster (files), and its options. */
+  anomaly?: AnomalyTriggerSettings;
 }
 
 export interface Schedule {

@@ -44,3 +44,12 @@ export function observeExceedance(e: Exceedance, x: number): number {
   }
   return x / bar;
 }
+
+/** The bar `observeExceedance` would divide by now, without recording anything. */
+export function exceedanceBar(e: Exceedance): number {
+  const o = e.options;
+  const b = e.blockMaxima;
+  return b.ring.length >= o.minBlocks
+    ? Math.max(o.floor, o.margin * quantileOfSorted(b.sorted, o.quantile))
+    : o.floor;
+}

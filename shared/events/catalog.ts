@@ -3,6 +3,7 @@
 import type { z } from "zod";
 import { ProphetError, describeIssues, issuesFromZod } from "../errors.js";
 import { alertEventDataSchema } from "./schemas/alert.js";
+import { anomalyDetectedDataSchema } from "./schemas/anomaly.js";
 import { auditVerificationDataSchema } from "./schemas/audit.js";
 import {
   apiServerRefDataSchema,
@@ -176,6 +177,15 @@ export const CapacityChanged = define({
   schema: capacityChangedDataSchema,
 });
 
+export const AnomalyDetected = define({
+  type: "io.prophet.anomaly.detected",
+  version: "1",
+  description:
+    "anomaly-trigger found one series of an AnomalyAction anomalous (learned detector, trend, projected OOM or threshold).",
+  direction: "emitted",
+  schema: anomalyDetectedDataSchema,
+});
+
 export const KnativePing = define({
   type: "dev.knative.sources.ping",
   version: "1",
@@ -217,6 +227,7 @@ export const catalog: readonly EventDefinition[] = [
   SloViolated,
   ForecastComputed,
   CapacityChanged,
+  AnomalyDetected,
   KnativePing,
   ...apiServerTypes,
 ];

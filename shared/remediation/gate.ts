@@ -232,6 +232,13 @@ export async function runGate(input: GateInput): Promise<GateResult> {
       approvalReasons.push("StatefulSet actions need approval");
     if (policy.requireApprovalFor.includes(action.name))
       approvalReasons.push(`policy ${policy.id} requires approval for ${action.name}`);
+    if (input.incident.labels?.prophet_require_approval === "true")
+      approvalReasons.push(
+        `AnomalyAction ${input.incident.labels.prophet_anomaly_action ?? ""} requires approval`.replace(
+          "  ",
+          " ",
+        ),
+      );
     if (input.incident.labels?.sloth_id && action.name === "rollback_deployment")
       approvalReasons.push("a rollback inferred from an SLO burn is proposed, not executed");
     if (decision.confidence < policy.minConfidence)

@@ -104,6 +104,9 @@ async function schedulingChangedByRollout(
 async function candidatesFor(input: DecisionInput, cluster: ClusterPort | undefined): Promise<Candidate[]> {
   const f = input.rootCause;
   const out: Candidate[] = [];
+  // An anomaly raised by an AnomalyAction names the action its author wants: it goes first.
+  const preferred = await anomalyCandidate(input, cluster);
+  if (preferred) out.push(preferred);
   const notify = (target: ActionTarget, message: string, confidence = 0.9) =>
     out.push({
       name: "notify_only",
@@ -281,6 +284,63 @@ async function sloScaleCandidate(
     confidence: 0.85,
     rationale: `SLO ${labels.sloth_id} burns its error budget: raise ${namespace}/${hpa} from ${min}–${max} to ${nextMin}–${nextMax} replicas (the SLOViolation's scale action)`,
   };
+}
+
+const anomalyWorkloadLabels: ReadonlyArray<[label: string, kind: string]> = [
+  ["deployment", "Deployment"],
+  ["statefulset", "StatefulSet"],
+  ["daemonset", "DaemonSet"],
+];
+
+/**
+ * Alerts from anomaly-trigger carry the AnomalyAction's remediation (prophet_remediation): the
+ * pod the series is about for pod actions (restart_pod, quarantine_pod, create_heap_dump), its
+ * workload for the others, with parameters from the labels (memory or CPU for
+ * increase_resources, the replicas for scale_*). undefined when the action cannot be built.
+ */
+async function anomalyCandidate(
+  input: DecisionInput,
+  cluster: ClusterPort | undefined,
+): Promise<Candidate | undefined> {
+  const l = input.labels;
+  const name = l.prophet_remediation;
+  const action = name && l.prophet_anomaly_action ? actionNamed(name) : undefined;
+  if (!action || !name || !l.namespace) return undefined;
+  const why = `AnomalyAction ${l.prophet_anomaly_action} asks for ${name} when ${l.pod ?? "its series"} is anomalous (${l.prophet_anomaly_detector ?? "detector"})`;
+  let target: ActionTarget | undefined;
+  if (action.targetKinds.includes("Pod") && l.pod)
+    target = { kind: "Pod", namespace: l.namespace, name: l.pod };
+  else {
+    const fromLabels = anomalyWorkloadLabels.find(([label]) => l[label]);
+    const owner = input.rootCause ? ownerOf(input.rootCause) : undefined;
+    target = fromLabels
+      ? { kind: fromLabels[1], namespace: l.namespace, name: l[fromLabels[0]]! }
+      : owner && workloadKinds.has(owner.kind)
+        ? owner
+        : undefined;
+    const kinds = action.targetKinds;
+    if (target && !kinds.includes("*") && !kinds.includes(target.kind)) target = undefined;
+  }
+  if (!target) return undefined;
+  let params: Record<string, unknown> = {};
+  if (name === "increase_resources")
+    params = {
+      resource: l.prophet_anomaly_resource ?? "memory",
+      factor: 1.5,
+      ...(l.container ? { container: l.container } : {}),
+    };
+  else if (name === "scale_deployment" || name === "scale_statefulset") {
+    const obj = await cluster?.get(target.kind, target.namespace, target.name).catch(() => undefined);
+    const current = Number((obj?.spec as { replicas?: number } | undefined)?.replicas ?? 0);
+    const replicas =
+      l.prophet_anomaly_scale_replicas !== undefined
+        ? Number(l.prophet_anomaly_scale_replicas)
+        : current + Number(l.prophet_anomaly_scale_by ?? 1);
+    params = { replicas };
+  } else if (name === "notify_only")
+    params = { message: `${why}; the alert's annotations say what was seen` };
+  if (!action.params.safeParse(params).success) return undefined;
+  return { name, target, params, confidence: 0.9, rationale: why };
 }
 
 /** The rule planner's decision; never throws (an unreadable cluster means fewer candidates). */

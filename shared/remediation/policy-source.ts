@@ -14,6 +14,8 @@ import type { KubeObject } from "../diagnosis/objects.js";
 import { ProphetError } from "../errors.js";
 import type { ClusterPort } from "../ports/cluster.js";
 import type { Logger } from "../ports/log.js";
+import { parseThreshold } from "../anomaly/trigger/threshold.js";
+import { actionNamed } from "./actions/index.js";
 import { approvalModes, defaultPolicy, type ApprovalMode, type RemediationPolicy } from "./policy.js";
 
 export const policyApiVersion = "aiops.prophet.io/v1alpha1";
@@ -83,25 +85,49 @@ const labelSelectorSchema = z.strictObject({
 
 export const anomalyActionSpecSchema = z
   .strictObject({
+    /** Where `metric` is evaluated; only Prometheus' query API (absent means prometheus). */
+    source: z.enum(["prometheus"]).optional(),
     metric: z.string().min(1),
-    threshold: z.number(),
+    /** A number (compared per `operator`), a comparison ("> 1Gi", ">= 0.9", "> 80% of limit"), or
+     * "anomaly" for the learned detector; see shared/anomaly/trigger/threshold.ts. */
+    threshold: z.union([z.number(), z.string()], {
+      error: 'expected a number, a comparison such as "> 1Gi", or "anomaly"',
+    }),
     operator: z.enum(["gt", "lt"]).default("gt"),
     for: duration.default("2m"),
-    action: z.enum(["restart", "scale", "alert"]),
+    action: z.enum(["restart", "scale", "alert"]).optional(),
+    /** The registered action (shared/remediation/actions) the remediation pipeline should prefer. */
+    remediation: z
+      .string()
+      .refine((n) => actionNamed(n) !== undefined, {
+        error: (i) => `${JSON.stringify(i.input)} is not a registered action (see \`prophet actions list\`)`,
+      })
+      .optional(),
     podSelector: labelSelectorSchema.optional(),
     scale: z.strictObject({ replicas: whole().min(0).optional(), by: whole().optional() }).optional(),
     requireApproval: z.boolean().default(true),
     cooldownSeconds: whole().min(0).default(600),
+    /** Alarm when a memory series is projected to reach its container's limit within this many
+     * seconds (absent: 900; 0: no projection). */
+    leadTimeSeconds: whole().min(0).optional(),
     webhookUrl: z.url().optional(),
   })
   .superRefine((spec, ctx) => {
+    const t = parseThreshold(spec.threshold, spec.operator);
+    if ("error" in t) ctx.addIssue({ code: "custom", path: ["threshold"], message: t.error });
+    if (spec.action === undefined && spec.remediation === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["action"],
+        message: "set remediation (a registered action) or action (restart, scale, alert)",
+      });
     if (spec.action === "scale" && spec.scale?.replicas === undefined && spec.scale?.by === undefined)
       ctx.addIssue({
         code: "custom",
         path: ["scale"],
         message: "action scale needs scale.replicas or scale.by",
       });
-    if (spec.action !== "alert" && !spec.podSelector)
+    if (spec.action !== undefined && spec.action !== "alert" && !spec.podSelector)
       ctx.addIssue({
         code: "custom",
         path: ["podSelector"],
@@ -111,11 +137,14 @@ export const anomalyActionSpecSchema = z
 export type AnomalyActionSpec = z.infer<typeof anomalyActionSpecSchema>;
 
 /** A metric rule from an AnomalyAction, with its CRD defaults applied. */
-export interface AnomalyRule extends AnomalyActionSpec {
+export interface AnomalyRule extends Omit<AnomalyActionSpec, "source"> {
   /** "namespace/name" of the AnomalyAction. */
   id: string;
   namespace: string;
+  /** Where the object was read: the cluster or a file. */
   source: "cluster" | "file";
+  /** spec.source, when set (the metrics backend: prometheus). */
+  metricsSource?: "prometheus";
 }
 
 export interface Invalid {
@@ -212,7 +241,14 @@ export function parseAnomalyAction(
   if ("invalid" in env) return env;
   const parsed = anomalyActionSpecSchema.safeParse(env.spec);
   if (!parsed.success) return { invalid: `${env.id}: ${issues(parsed.error)}` };
-  return { ...parsed.data, id: env.id, namespace: env.namespace, source };
+  const { source: metricsSource, ...spec } = parsed.data;
+  return {
+    ...spec,
+    id: env.id,
+    namespace: env.namespace,
+    source,
+    ...(metricsSource ? { metricsSource } : {}),
+  };
 }
 
 export function isInvalid<T extends object>(r: T | Invalid): r is Invalid {
@@ -390,6 +426,10 @@ export interface PolicyStatus {
   lastDetected?: string;
   lastRemediated?: string;
   remediationCount?: number;
+  /** AnomalyAction only: anomalies raised, series evaluated and series firing in the last run. */
+  detectionCount?: number;
+  activeSeries?: number;
+  anomalousSeries?: number;
   observedGeneration?: number;
   message?: string;
   conditions?: PolicyCondition[];
