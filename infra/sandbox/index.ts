@@ -10,6 +10,7 @@ import { SandboxClock } from "./clock.js";
 import type { SimSettings, UtilizationModel } from "./controllers/context.js";
 import { simulatedLogs } from "./controllers/logs.js";
 import { SandboxAlerting } from "./alerts/index.js";
+import type { CapacityStatsSnapshot } from "./capacity-stats.js";
 import { demandRate, demandUtilization } from "./demand.js";
 import {
   FaultError,
@@ -30,6 +31,12 @@ export { SandboxClock } from "./clock.js";
 export { faultKinds, type ActiveFault, type FaultKind, type FaultRequest } from "./faults.js";
 export { loadScenario, parseScenario, defaultScenarioPath, type Scenario } from "./scenario.js";
 export { Simulation } from "./simulation.js";
+export {
+  capacityStats,
+  CapacityStats,
+  type CapacityStatsSnapshot,
+  type PoolCapacityStats,
+} from "./capacity-stats.js";
 export { ClusterTelemetry } from "./telemetry/index.js";
 export { SandboxAlerting, type WebhookPayload } from "./alerts/index.js";
 export {
@@ -97,6 +104,11 @@ export interface Sandbox {
   inject(fault: FaultRequest): ActiveFault;
   revert(id: string): ActiveFault;
   faults(): ActiveFault[];
+  /**
+   * Pending pod-seconds (priority ≥ 0, Unschedulable), Ready node-seconds and requested vs allocatable
+   * CPU-seconds per NodePool since start or the last reset (`simulation.capacity.reset()`).
+   */
+  capacityStats(): CapacityStatsSnapshot;
   /** Every object, `kubectl get … -A -o json` style. */
   snapshot(opts?: { includeEvents?: boolean }): KubeObject;
   close(): Promise<void>;
@@ -241,6 +253,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         return void res.end(api.kubeconfig());
       }
       if (url.pathname === "/sandbox/flows" && req.method === "GET") return flows.serve(req, res, url);
+      if (url.pathname === "/sandbox/capacity" && req.method === "GET")
+        return send(200, simulation.capacity.snapshot());
+      if (url.pathname === "/sandbox/capacity/reset" && req.method === "POST") {
+        simulation.capacity.reset();
+        return send(200, simulation.capacity.snapshot());
+      }
       if (url.pathname === "/sandbox/clock")
         return send(200, { now: clock.now().toISOString(), steps: simulation.steps });
       return send(404, { error: `no sandbox route ${req.method} ${url.pathname}` });
@@ -267,6 +285,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     inject: (f) => injector.inject(f),
     revert: (id) => injector.revert(id),
     faults: () => injector.list(),
+    capacityStats: () => simulation.capacity.snapshot(),
     snapshot: (o) => snapshotList(api, o?.includeEvents ?? false),
     close: async () => {
       clock.stop();

@@ -60,6 +60,12 @@ export const WorkloadSchema = z.object({
       peakRps: z.number(),
       perPodRps: z.number().positive(),
       peakHourUtc: z.number().optional(),
+      /** "cosine" (default): daily cycle peaking at peakHourUtc; "ramp": business-day ramp (demand.ts). */
+      shape: z.enum(["cosine", "ramp"]).optional(),
+      rampStartHourUtc: z.number().min(0).max(24).optional(),
+      rampMinutes: z.number().positive().optional(),
+      decayStartHourUtc: z.number().min(0).max(24).optional(),
+      decayMinutes: z.number().positive().optional(),
     })
     .optional(),
   pdb: z.object({ minAvailable: z.union([z.number(), z.string()]) }).optional(),

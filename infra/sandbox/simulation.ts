@@ -1,6 +1,7 @@
 // The simulation loop: one level-triggered, deterministic step per clock tick that runs every
 // controller in a fixed order over the object store.
 import type { WorkloadController } from "./apiserver/controllers/workloads.js";
+import { CapacityStats } from "./capacity-stats.js";
 import type { ObjectStore } from "./apiserver/store.js";
 import {
   SimContext,
@@ -39,6 +40,8 @@ export class Simulation {
   readonly autoscaler: Autoscaler;
   readonly endpoints: EndpointsController;
   readonly ephemeral: EphemeralContainers;
+  /** Pending pod-seconds, node-seconds and CPU-seconds per NodePool, integrated every step. */
+  readonly capacity: CapacityStats;
   private lastMs: number | undefined;
   private lastExpiry = 0;
   private lastResync = 0;
@@ -60,6 +63,7 @@ export class Simulation {
     this.autoscaler = new Autoscaler(this.ctx);
     this.endpoints = new EndpointsController(this.ctx);
     this.ephemeral = new EphemeralContainers(this.ctx);
+    this.capacity = new CapacityStats(this.ctx);
   }
 
   /** Runs every controller once at `now`. Safe to call twice with the same time. */
@@ -100,6 +104,7 @@ export class Simulation {
       }
       this.phaseMs.set(name, (this.phaseMs.get(name) ?? 0) + performance.now() - t0);
     }
+    this.capacity.step();
     if (ms - this.lastExpiry >= 60_000) {
       this.lastExpiry = ms;
       this.ctx.expireEvents();

@@ -2,6 +2,7 @@
 // controllers rely on them (replicas, pod spec defaults, Service cluster IPs, selector checks).
 import { apiErrors, type StatusCause } from "./errors.js";
 import { customResources, type CrdSpec, type ResourceType } from "./resources.js";
+import { defaultPriorityClass, priorityClassCauses } from "./priority.js";
 import { matcherFromSpec, type LabelSelectorSpec } from "./selectors.js";
 import { deepEqual } from "./json.js";
 import { isRecord, type KubeObject } from "./types.js";
@@ -184,6 +185,7 @@ const defaulters: Record<string, Defaulter> = {
     const spec = withDefaults(rec(obj.spec), { volumeMode: "Filesystem" });
     return { ...obj, spec, status: withDefaults(rec(obj.status), { phase: "Pending" }) };
   },
+  PriorityClass: (obj) => defaultPriorityClass(obj),
   CustomResourceDefinition(obj) {
     const spec = rec(obj.spec) as CrdSpec;
     const names = spec.names ?? {};
@@ -285,6 +287,7 @@ const validators: Record<string, Validator> = {
       ? [required("spec.ports")]
       : [];
   },
+  PriorityClass: priorityClassCauses,
   PodDisruptionBudget(obj) {
     const spec = rec(obj.spec);
     return spec.minAvailable !== undefined && spec.maxUnavailable !== undefined
@@ -361,12 +364,19 @@ export function validate(rt: ResourceType, obj: KubeObject, old?: KubeObject): v
   if (causes.length) throw apiErrors.invalid(rt, name, causes);
 }
 
-/** Values the server allocated (a Service's cluster IP and node ports) survive an update that omits them. */
+const allocatedSpecFields: Record<string, string[]> = {
+  Service: ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"],
+  // Set once by the Priority admission plugin on create; a pod update cannot change them.
+  Pod: ["priority", "preemptionPolicy", "priorityClassName"],
+};
+
+/** Values the server allocated (a Service's cluster IP and node ports, a pod's priority) survive an update that omits them. */
 export function keepAllocated(rt: ResourceType, old: KubeObject, next: KubeObject): KubeObject {
-  if (rt.kind !== "Service" || rt.crd) return next;
+  const keys = rt.crd ? undefined : allocatedSpecFields[rt.kind];
+  if (!keys) return next;
   const oldSpec = rec(old.spec);
   const spec = { ...rec(next.spec) };
-  for (const key of ["clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy"]) {
+  for (const key of keys) {
     if (spec[key] === undefined && oldSpec[key] !== undefined) spec[key] = oldSpec[key];
   }
   return { ...next, spec };

@@ -9,6 +9,7 @@ export type StatusReason =
   | "Gone"
   | "Expired"
   | "Invalid"
+  | "Forbidden"
   | "TooManyRequests"
   | "MethodNotAllowed"
   | "NotAcceptable"
@@ -93,6 +94,14 @@ export const apiErrors = {
         .map((c) => `${c.field ? `${c.field}: ` : ""}${c.message ?? ""}`)
         .join(", ")}`,
       { ...detailsOf(rt, name), kind: rt.kind, causes },
+    ),
+  /** What an admission plugin's refusal looks like: `pods "web-" is forbidden: <why>`. */
+  forbidden: (rt: ResourceType, name: string, why: string) =>
+    new KubeApiError(
+      403,
+      "Forbidden",
+      `${qualified(rt)} "${name}" is forbidden: ${why}`,
+      detailsOf(rt, name),
     ),
   gone: (message: string) => new KubeApiError(410, "Expired", message),
   methodNotAllowed: (method: string) =>

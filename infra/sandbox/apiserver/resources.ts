@@ -142,6 +142,7 @@ const builtinRows: BuiltinRow[] = [
   ["discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", true, [], []],
   ["policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true, ["pdb"], ["status"]],
   ["storage.k8s.io", "v1", "storageclasses", "StorageClass", false, ["sc"], []],
+  ["scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", false, ["pc"], []],
   ["coordination.k8s.io", "v1", "leases", "Lease", true, [], []],
   ["events.k8s.io", "v1", "events", "Event", true, ["ev"], []],
   [

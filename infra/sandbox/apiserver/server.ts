@@ -11,6 +11,7 @@ import { decode, decodeObject, mediaType, negotiate, readBody, type ResponseShap
 import { openApiV3Document, openApiV3Index } from "./openapi.js";
 import { jsonPatch, mergePatch } from "./patch.js";
 import { bindPod, emptyLogs, podLogs, setEphemeralContainers, type PodLogSource } from "./pods.js";
+import { PRIORITY_CLASSES, systemPriorityClasses } from "./priority.js";
 import { groupVersion, ResourceCatalog, type ResourceType, type Subresource } from "./resources.js";
 import { applyScale, toScale } from "./scale.js";
 import { parseFieldSelector, parseLabelSelector } from "./selectors.js";
@@ -33,7 +34,10 @@ export interface ApiServerOptions {
   /** How often watches that allow bookmarks receive one (default 60 s, as the real server). */
   bookmarkIntervalMs?: number;
   eventLogSize?: number;
-  /** Create default, kube-system, kube-public and kube-node-lease (default true). */
+  /**
+   * Create default, kube-system, kube-public and kube-node-lease, and the system-node-critical and
+   * system-cluster-critical PriorityClasses (default true).
+   */
   seedNamespaces?: boolean;
   /** Run the built-in Deployment → ReplicaSet → Pod controller (off by default). */
   workloads?: WorkloadControllerOptions | boolean;
@@ -672,6 +676,8 @@ export async function startApiServer(opts: ApiServerOptions = {}): Promise<ApiSe
     for (const name of ["default", "kube-system", "kube-public", "kube-node-lease"]) {
       store.create(nsRt, { apiVersion: "v1", kind: "Namespace", metadata: { name } });
     }
+    const pcRt = store.resource(PRIORITY_CLASSES);
+    for (const pc of systemPriorityClasses) store.create(pcRt, pc);
   }
   let address = "127.0.0.1:0";
   const handler = new ApiHandler(

@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { applyDefaults, keepAllocated, ServiceAddressAllocator, validate } from "./admission.js";
 import { apiErrors, KubeApiError } from "./errors.js";
+import { admitPodPriority, admitPriorityClass, PRIORITY_CLASSES, type PriorityClasses } from "./priority.js";
 import { deepEqual } from "./json.js";
 import { customResources, groupVersion, type ResourceCatalog, type ResourceType } from "./resources.js";
 import type { LabelMatcher, ObjectMatcher } from "./selectors.js";
@@ -196,6 +197,7 @@ export class ObjectStore {
     if (opts.dropStatus && rt.subresources.includes("status") && !(rt.kind === "Node" && !rt.crd))
       delete obj.status;
     obj = applyDefaults(rt, obj, this.addresses);
+    obj = this.admit(rt, obj, input.metadata.name || input.metadata.generateName || name);
     validate(rt, obj);
     if (opts.dryRun) return obj;
     this.commit(rt, "ADDED", obj);
@@ -237,6 +239,7 @@ export class ObjectStore {
         else next.status = old.status;
       }
       next = applyDefaults(rt, keepAllocated(rt, old, next), this.addresses);
+      if (rt.storageKey === PRIORITY_CLASSES) admitPriorityClass(rt, next, this.priorityClasses);
       validate(rt, next, old);
     }
     next.metadata = { ...next.metadata, resourceVersion: old.metadata.resourceVersion };
@@ -252,6 +255,19 @@ export class ObjectStore {
     }
     this.commit(rt, "MODIFIED", next, current);
     return next;
+  }
+
+  private readonly priorityClasses: PriorityClasses = {
+    get: (name) => this.tables.get(PRIORITY_CLASSES)?.objects.get(name),
+    all: () => this.tables.get(PRIORITY_CLASSES)?.objects.values() ?? [],
+  };
+
+  /** Mutating admission on create: the Priority plugin for pods and PriorityClasses. */
+  private admit(rt: ResourceType, obj: KubeObject, displayName: string): KubeObject {
+    if (rt.crd) return obj;
+    if (rt.storageKey === "pods") return admitPodPriority(rt, obj, displayName, this.priorityClasses);
+    if (rt.storageKey === PRIORITY_CLASSES) admitPriorityClass(rt, obj, this.priorityClasses);
+    return obj;
   }
 
   /** Returns the deleted object, or the object marked for deletion while finalizers remain. */

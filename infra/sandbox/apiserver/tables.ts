@@ -490,6 +490,22 @@ const printers: Record<string, Printer> = {
       ];
     },
   },
+  PriorityClass: {
+    columns: [
+      nameCol,
+      col("Value", 0, "integer"),
+      col("Global-Default", 0, "boolean"),
+      ageCol,
+      col("PreemptionPolicy"),
+    ],
+    cells: (pc, now) => [
+      pc.metadata.name,
+      num(pc.value),
+      pc.globalDefault === true,
+      age(pc.metadata.creationTimestamp, now),
+      pc.preemptionPolicy ?? "",
+    ],
+  },
   CustomResourceDefinition: {
     columns: [nameCol, col("Created At", 0, "date")],
     cells: (c) => [c.metadata.name, c.metadata.creationTimestamp],

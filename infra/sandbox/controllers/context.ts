@@ -322,6 +322,12 @@ export function podRequests(pod: KubeObject): PodRequests {
   return sum;
 }
 
+/** spec.priority as the Priority admission plugin set it (0 for pods stored without one). */
+export function podPriority(pod: KubeObject): number {
+  const p = rec(pod.spec).priority;
+  return typeof p === "number" ? p : 0;
+}
+
 export function phaseOf(pod: KubeObject): string {
   return String(rec(pod.status).phase ?? "");
 }

@@ -1,7 +1,8 @@
 // A Karpenter model over karpenter.sh/v1 NodePools and NodeClaims: unschedulable pods are packed
 // onto new NodeClaims (cheapest instance type satisfying the pool's requirements, taints and
 // limits), each becoming a Ready Node after the launch delay; empty nodes are consolidated after
-// consolidateAfter; pools with spec.replicas are kept at that many nodes (static capacity).
+// consolidateAfter; pools with spec.replicas are kept at that many nodes (static capacity). Pods
+// nominated to a node by a preemption are left to the scheduler, as Karpenter does.
 import type { ResourceType } from "../apiserver/resources.js";
 import type { KubeObject } from "../apiserver/types.js";
 import { arr, isTerminal, podRequests, rec, type Obj, type PodRequests, type SimContext } from "./context.js";
@@ -235,10 +236,15 @@ export class Karpenter {
       const p = byUid.get(uid);
       if (!p || rec(p.spec).nodeName || !claimNames.has(name)) this.nominated.delete(uid);
     }
+    const ctx = this.ctx;
     const pending = pods.filter((p) => {
       const spec = rec(p.spec);
       if (spec.nodeName || isTerminal(p) || p.metadata.deletionTimestamp) return false;
       if (p.metadata.ownerReferences?.some((o) => o.kind === "DaemonSet")) return false;
+      // A pod that preempted others waits for the space it freed (Karpenter's IsPreempting).
+      const preempting = rec(p.status).nominatedNodeName;
+      if (typeof preempting === "string" && preempting && ctx.store.get(ctx.rt.nodes, undefined, preempting))
+        return false;
       const sched = arr(rec(p.status).conditions).find((c) => c.type === "PodScheduled");
       return sched?.status === "False" && sched.reason === "Unschedulable";
     });
@@ -587,6 +593,7 @@ export class Karpenter {
       const node = rec(p.spec).nodeName;
       if (typeof node !== "string" || isTerminal(p)) continue;
       if (p.metadata.ownerReferences?.some((o) => o.kind === "DaemonSet")) continue;
+      // Any other pod keeps the node, low-priority placeholders (balloons) included.
       busy.add(node);
     }
     const nominatedClaims = new Set(this.nominated.values());
