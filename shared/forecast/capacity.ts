@@ -14,7 +14,7 @@ export interface SeasonalPeakOptions {
   cycles: number;
 }
 
-/** Highest value around index `target` one, two, … cycles earlier (only indices before `now`). */
+/** Highest value around index `target` one, two, … cycles earlier (only indices up to `now`; gaps skipped). */
 export function seasonalPeak(
   history: readonly number[],
   now: number,
@@ -24,8 +24,11 @@ export function seasonalPeak(
   let peak = 0;
   for (let c = 1; c <= o.cycles; c++) {
     const centre = target - c * o.period;
-    for (let i = Math.max(0, centre - o.halfWidth); i <= Math.min(now, centre + o.halfWidth); i++)
-      peak = Math.max(peak, history[i] ?? 0);
+    for (let i = Math.max(0, centre - o.halfWidth); i <= Math.min(now, centre + o.halfWidth); i++) {
+      const v = history[i];
+      // Gaps (NaN: no sample, e.g. before the history began) are not demand.
+      if (v !== undefined && Number.isFinite(v)) peak = Math.max(peak, v);
+    }
   }
   return peak;
 }

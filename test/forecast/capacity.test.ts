@@ -11,6 +11,10 @@ describe("capacity ahead of demand", () => {
     // Target 11 = position 1 of cycle 2; one and two cycles back are indices 6 and 1.
     expect(seasonalPeak(h, 9, 11, { period: 5, halfWidth: 0, cycles: 2 })).toBe(9);
     expect(seasonalPeak(h, 9, 11, { period: 5, halfWidth: 0, cycles: 1 })).toBe(1);
+    // Gaps (NaN before the history began, or a missed scrape) are skipped, not a poisoned maximum.
+    const gappy = [NaN, NaN, NaN, 4, NaN, 2, 7, 1, 1, 1];
+    expect(seasonalPeak(gappy, 9, 11, { period: 5, halfWidth: 1, cycles: 3 })).toBe(7);
+    expect(seasonalPeak([NaN, NaN, NaN], 2, 4, { period: 2, halfWidth: 1, cycles: 2 })).toBe(0);
     expect(seasonalPeak(h, 9, 10, { period: 5, halfWidth: 0, cycles: 1 })).toBe(2);
     // A window reaching past `now` stops at now.
     expect(seasonalPeak([...h, 50], 9, 14, { period: 5, halfWidth: 2, cycles: 1 })).toBe(1);
