@@ -23,7 +23,6 @@ await on.close();
 const rows: [string, (w: RampWindow) => string][] = [
   ["pod-seconds waiting for a node (ramp window)", (w) => w.pendingPodSeconds.toFixed(0)],
   ["  of which preemption in progress", (w) => w.preemptingPodSeconds.toFixed(0)],
-  ["most pods waiting at once", (w) => String(w.maxPendingPods)],
   ["ramp minutes with a pod waiting", (w) => `${w.rampMinutesWithWaiting} of ${w.rampMinutes}`],
   ["node-hours (ramp window)", (w) => w.nodeHours.toFixed(1)],
   ["CPU-hours held by balloons (ramp window)", (w) => w.placeholderCpuHours.toFixed(1)],
