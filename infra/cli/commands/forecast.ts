@@ -1,5 +1,7 @@
 // `prophet forecast`: forecasts every series of an M4 wide file, a long CSV, or a Prometheus range
 // query, writing point forecasts (and, with --intervals, the 80 % / 95 % bounds) in the input's layout.
+// Without --output (Prometheus or long input), prints each series' forecast with its bands, and on
+// a terminal an ASCII chart of the recent history and the forecast.
 
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -8,6 +10,7 @@ import { z } from "zod";
 import { describeIssues, issuesFromZod, ProphetError } from "../../../shared/errors.js";
 import { forecastSeries, type SeriesForecast } from "../../../shared/forecast/engine.js";
 import { medianStep, toRegularGrid } from "../../../shared/forecast/preprocess.js";
+import { asciiChart } from "./chart.js";
 import {
   formatM4Wide,
   formatNumber,
@@ -24,15 +27,22 @@ const OptionsSchema = z
     query: z.string().optional(),
     range: z.string().default("7d"),
     step: z.string().default("5m"),
-    horizon: z.coerce.number().int().positive(),
+    /** Points ("48"), or a duration ("1h") for inputs with timestamps. */
+    horizon: z.string().regex(/^(\d+|\d+(\.\d+)?(s|m|h|d|w))$/, "a number of points (48) or a duration (1h)"),
     season: z.coerce.number().int().positive().optional(),
-    output: z.string(),
+    output: z.string().optional(),
     intervals: z.string().optional(),
     counter: z.boolean().default(false),
     effort: z.enum(["fast", "full"]).default("full"),
   })
   .refine((o) => (o.input ? !o.prometheus : !!o.prometheus && !!o.query), {
     message: "give either --input <file> or --prometheus <url> with --query <promql>",
+  })
+  .refine((o) => o.output || o.prometheus || o.format === "long", {
+    message: "--output <file> is required for M4 input",
+  })
+  .refine((o) => /^\d+$/.test(o.horizon) || o.prometheus || o.format === "long", {
+    message: "a duration horizon needs timestamps (--prometheus or --format long); M4 input takes points",
   });
 type Options = z.infer<typeof OptionsSchema>;
 
@@ -46,9 +56,9 @@ export function register(program: Command): void {
     .option("--query <promql>", "PromQL expression for --prometheus")
     .option("--range <duration>", "history to read from Prometheus, e.g. 7d", "7d")
     .option("--step <duration>", "Prometheus query step, e.g. 5m", "5m")
-    .requiredOption("--horizon <n>", "points to forecast")
+    .requiredOption("--horizon <n>", "points to forecast, or a duration (1h) for timestamped input")
     .option("--season <n>", "seasonal period in points (detected when omitted)")
-    .requiredOption("--output <file>", "where to write the point forecasts")
+    .option("--output <file>", "where to write the point forecasts (default: print them with their bands)")
     .option("--intervals <dir>", "also write lower80/upper80/lower95/upper95 files here")
     .option("--counter", "the series are counters: undo resets first")
     .option("--effort <effort>", "full (ensemble) | fast (one model)", "full")
@@ -67,13 +77,26 @@ export function register(program: Command): void {
     });
 }
 
+/** Horizon in points: a count as given, a duration divided by the series' step. */
+export function horizonPoints(horizon: string, stepSeconds: number): number {
+  if (/^\d+$/.test(horizon)) return Math.max(1, Number(horizon));
+  if (!(stepSeconds > 0)) throw new ProphetError("bad_request", `horizon ${horizon} needs timestamped data`);
+  return Math.max(1, Math.ceil(durationSeconds(horizon) / stepSeconds));
+}
+
 async function runForecast(o: Options): Promise<void> {
   const series = o.prometheus ? await readPrometheus(o) : readInput(o);
   const results = series.map((s) => ({ series: s, forecast: forecastOne(s, o) }));
   const layout = o.prometheus ? "long" : o.format;
+  const horizon = Math.max(0, ...results.map((r) => r.forecast.mean.length));
+  if (!o.output) {
+    process.stdout.write(printForecasts(results, process.stdout.isTTY ? (process.stdout.columns ?? 80) : 0));
+    return;
+  }
+  const output = o.output;
   const write = (file: string, pick: (f: SeriesForecast) => number[]): void =>
-    writeFileSync(file, render(layout, results, o.horizon, pick));
-  write(o.output, (f) => f.mean);
+    writeFileSync(file, render(layout, results, horizon, pick));
+  write(output, (f) => f.mean);
   if (o.intervals) {
     mkdirSync(o.intervals, { recursive: true });
     write(join(o.intervals, "lower80.csv"), (f) => f.lower80);
@@ -81,14 +104,54 @@ async function runForecast(o: Options): Promise<void> {
     write(join(o.intervals, "lower95.csv"), (f) => f.lower95);
     write(join(o.intervals, "upper95.csv"), (f) => f.upper95);
   }
-  console.error(`forecast: ${results.length} series, horizon ${o.horizon} -> ${o.output}`);
+  console.error(`forecast: ${results.length} series, horizon ${horizon} -> ${output}`);
+}
+
+/**
+ * Each series' forecast as a table (time, mean, 80 % and 95 % bands); with `chartWidth` (a
+ * terminal's columns) an ASCII chart of the recent history and the forecast above it.
+ */
+export function printForecasts(
+  results: readonly { series: NamedSeries; forecast: SeriesForecast }[],
+  chartWidth = 0,
+): string {
+  const out: string[] = [];
+  for (const { series, forecast } of results) {
+    const ts = series.timestamps ?? [];
+    const step = medianStep(ts) || 1;
+    const last = ts[ts.length - 1] ?? series.values.length - 1;
+    out.push(
+      `${series.id}  (${forecast.members.join("+")}${forecast.period > 1 ? `, period ${forecast.period}` : ""})`,
+    );
+    if (chartWidth > 0)
+      out.push(
+        asciiChart(
+          {
+            history: series.values,
+            mean: forecast.mean,
+            lower95: forecast.lower95,
+            upper95: forecast.upper95,
+          },
+          { width: Math.max(20, chartWidth - 12) },
+        ).trimEnd(),
+      );
+    out.push("time                      mean      lower95   lower80   upper80   upper95");
+    forecast.mean.forEach((m, h) => {
+      const t = last + (h + 1) * step;
+      const stamp = ts.length ? new Date(t * 1000).toISOString() : String(t);
+      const cols = [m, forecast.lower95[h], forecast.lower80[h], forecast.upper80[h], forecast.upper95[h]];
+      out.push(`${stamp.padEnd(24)}  ${cols.map((v) => formatNumber(v ?? NaN).padStart(8)).join("  ")}`);
+    });
+    out.push("");
+  }
+  return `${out.join("\n")}\n`;
 }
 
 function forecastOne(s: NamedSeries, o: Options): SeriesForecast {
   const step = s.timestamps ? medianStep(s.timestamps) : 0;
   const values = s.timestamps && step > 0 ? toRegularGrid(s.timestamps, s.values, step) : s.values;
   return forecastSeries(values, {
-    horizon: o.horizon,
+    horizon: horizonPoints(o.horizon, step),
     period: o.season,
     stepSeconds: step > 0 ? step : undefined,
     counter: o.counter,
@@ -128,43 +191,25 @@ function render(
   return lines.join("\n") + "\n";
 }
 
-const PrometheusResponseSchema = z.object({
-  status: z.literal("success"),
-  data: z.object({
-    resultType: z.literal("matrix"),
-    result: z.array(
-      z.object({
-        metric: z.record(z.string(), z.string()),
-        values: z.array(z.tuple([z.number(), z.string()])),
-      }),
-    ),
-  }),
-});
-
+/** The range up to the server's own now (`time()`), so a simulated or lagging server is read right. */
 async function readPrometheus(o: Options): Promise<NamedSeries[]> {
+  const { prometheusMetrics } = await import("../../../shared/metrics/prometheus.js");
+  const { serverNow } = await import("../../../shared/slo/evaluate.js");
+  const metrics = prometheusMetrics({ url: o.prometheus ?? "" });
   const step = durationSeconds(o.step);
   const range = durationSeconds(o.range);
-  const end = Math.floor(Date.now() / 1000 / step) * step;
-  const url = new URL("/api/v1/query_range", o.prometheus);
-  url.search = new URLSearchParams({
-    query: o.query ?? "",
-    start: String(end - range),
-    end: String(end),
-    step: String(step),
-  }).toString();
-  const res = await fetch(url);
-  if (!res.ok) throw new ProphetError("delivery_failed", `Prometheus answered ${res.status} for ${url.href}`);
-  const parsed = PrometheusResponseSchema.safeParse(await res.json());
-  if (!parsed.success) {
-    throw new ProphetError(
-      "invalid_data",
-      `unexpected Prometheus response: ${describeIssues(issuesFromZod(parsed.error.issues))}`,
-    );
+  const now = await serverNow(metrics, new Date());
+  const end = Math.floor(now.getTime() / 1000 / step) * step;
+  let answer;
+  try {
+    answer = await metrics.range(o.query ?? "", new Date((end - range) * 1000), new Date(end * 1000), step);
+  } catch (err) {
+    throw new ProphetError("invalid_data", `Prometheus ${metrics.name}: ${(err as Error).message}`);
   }
-  return parsed.data.data.result.map((r) => ({
-    id: labelsId(r.metric),
-    timestamps: r.values.map(([t]) => t),
-    values: r.values.map(([, v]) => Number(v)),
+  return answer.map((r) => ({
+    id: labelsId(r.labels),
+    timestamps: r.points.map(([t]) => t),
+    values: r.points.map(([, v]) => v),
   }));
 }
 
