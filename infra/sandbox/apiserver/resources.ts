@@ -119,6 +119,7 @@ const builtinRows: BuiltinRow[] = [
   ["", "v1", "serviceaccounts", "ServiceAccount", true, ["sa"], []],
   ["", "v1", "resourcequotas", "ResourceQuota", true, ["quota"], ["status"]],
   ["", "v1", "limitranges", "LimitRange", true, ["limits"], []],
+  ["", "v1", "podtemplates", "PodTemplate", true, [], []],
   ["apps", "v1", "deployments", "Deployment", true, ["deploy"], ["status", "scale"], ["all"]],
   ["apps", "v1", "replicasets", "ReplicaSet", true, ["rs"], ["status", "scale"], ["all"]],
   ["apps", "v1", "statefulsets", "StatefulSet", true, ["sts"], ["status", "scale"], ["all"]],
