@@ -2,8 +2,39 @@
 // the two apart; adds the log tails of crashed containers, which a snapshot cannot carry.
 import { ClusterView, diagnosedKinds, logKey } from "../diagnosis/cluster-view.js";
 import type { ContainerStatus, KubeObject, PodStatus } from "../diagnosis/objects.js";
+import type { Clock } from "../ports/clock.js";
 import type { ClusterPort } from "../ports/cluster.js";
 import { kinds } from "./resources.js";
+
+/**
+ * List results shared by the diagnoses of an alert storm: a list of one kind in one namespace is
+ * read once per `ttlMs` (on the given clock, so simulated time expires it too) and concurrent
+ * readers share the request in flight — the informer-cache idea without a watch. A diagnosis
+ * sees the cluster at most `ttlMs` old; alerts are tens of seconds old when they arrive.
+ */
+export class ListCache {
+  private readonly entries = new Map<string, { at: number; items: Promise<KubeObject[]> }>();
+  constructor(
+    private readonly clock: Clock,
+    readonly ttlMs = 2000,
+  ) {}
+
+  list(port: ClusterPort, kind: string, namespace?: string): Promise<KubeObject[]> {
+    const key = `${kind}\u0000${namespace ?? ""}`;
+    const now = this.clock.now().getTime();
+    const hit = this.entries.get(key);
+    if (hit && now - hit.at < this.ttlMs) return hit.items;
+    const items = port.list(kind, namespace);
+    this.entries.set(key, { at: now, items });
+    // A failed read is not remembered.
+    items.catch(() => {
+      if (this.entries.get(key)?.items === items) this.entries.delete(key);
+    });
+    if (this.entries.size > 2000)
+      for (const k of [...this.entries.keys()].slice(0, 1000)) this.entries.delete(k);
+    return items;
+  }
+}
 
 export interface ClusterSnapshot {
   list: { apiVersion: "v1"; kind: "List"; items: KubeObject[] };
@@ -18,6 +49,8 @@ export interface SnapshotOptions {
   tailLines?: number;
   /** At most this many containers' logs (keeps a cluster-wide read bounded). */
   maxLogs?: number;
+  /** Share list results with other reads within the cache's TTL (alert storms). */
+  cache?: ListCache;
 }
 
 function crashed(c: ContainerStatus): "previous" | "current" | undefined {
@@ -30,8 +63,10 @@ export async function snapshotFromCluster(
   port: ClusterPort,
   opts: SnapshotOptions = {},
 ): Promise<ClusterSnapshot> {
+  const list = (kind: string, ns: string | undefined) =>
+    opts.cache ? opts.cache.list(port, kind, ns) : port.list(kind, ns);
   const lists = await Promise.all(
-    diagnosedKinds.map((kind) => port.list(kind, kinds[kind]?.namespaced ? opts.namespace : undefined)),
+    diagnosedKinds.map((kind) => list(kind, kinds[kind]?.namespaced ? opts.namespace : undefined)),
   );
   const items = lists.flat();
   const logs = new Map<string, string[]>();
