@@ -3,6 +3,8 @@
 // chain and neighbours, pick the root cause, explain it, store it and announce it. Without a
 // cluster port it still answers, with a diagnosis that says no cluster is configured. With an LLM
 // port, the model rewrites the explanation from the masked findings (ADR 0005), or it says why not.
+// With a metrics port, the findings first get what Prometheus saw around the alert (memory against
+// the limit, restarts, 5xx ratio, throttling), within a short deadline; without one, nothing changes.
 import { DiagnosisCompleted, IncidentOpened, isEvent } from "../../shared/events/catalog.js";
 import { makeEvent } from "../../shared/events/emit.js";
 import type { ProphetEvent } from "../../shared/events/envelope.js";
@@ -12,15 +14,30 @@ import type { ClusterView } from "../../shared/diagnosis/cluster-view.js";
 import { diagnose } from "../../shared/diagnosis/diagnose.js";
 import { explain } from "../../shared/diagnosis/explain.js";
 import { explainWithLlm } from "../../shared/diagnosis/llm-explain.js";
+import { readMetricEvidence } from "../../shared/diagnosis/metrics-evidence.js";
 import { recentRollout } from "../../shared/diagnosis/recent-change.js";
-import { inScope, scopeOf } from "../../shared/diagnosis/scope.js";
+import { inScope, scopeOf, type AlertTarget } from "../../shared/diagnosis/scope.js";
 import { recordDiagnosis } from "../../shared/diagnosis/store.js";
-import { viewFromCluster } from "../../shared/kube/snapshot.js";
+import { ListCache, viewFromCluster } from "../../shared/kube/snapshot.js";
+import type { ClusterPort } from "../../shared/ports/cluster.js";
+import type { Clock } from "../../shared/ports/clock.js";
 import type { LlmPort } from "../../shared/ports/llm.js";
 import type { Logger } from "../../shared/ports/log.js";
+import type { MetricsPort } from "../../shared/ports/metrics.js";
 import { appendAudit } from "../../shared/store/audit.js";
 
 const name = "alert-diagnosis";
+
+/**
+ * One list cache per cluster port for the life of the instance: the diagnoses of an alert storm
+ * in one namespace read each kind once per two seconds instead of once per incident.
+ */
+const listCaches = new WeakMap<ClusterPort, ListCache>();
+function listCache(port: ClusterPort, clock: Clock): ListCache {
+  let c = listCaches.get(port);
+  if (!c) listCaches.set(port, (c = new ListCache(clock, 2000)));
+  return c;
+}
 
 type Target = DiagnosisCompletedData["target"];
 
@@ -85,6 +102,53 @@ export function diagnoseIncident(
   };
 }
 
+/** Services in the alert's scope: whose request metrics speak for a rollout. */
+function servicesInScope(view: ClusterView, target: AlertTarget): { namespace: string; name: string }[] {
+  return [...scopeOf(view, target).objects]
+    .filter((k) => k.startsWith("Service/"))
+    .map((k) => {
+      const [, namespace = "", name = ""] = k.split("/");
+      return { namespace, name };
+    });
+}
+
+/**
+ * With a metrics port, the findings get their metric readings; a failed or late query leaves the
+ * findings as they were and a note on the diagnosis.
+ */
+async function withMetricEvidence(
+  data: DiagnosisCompletedData,
+  view: ClusterView,
+  metrics: MetricsPort,
+  at: { startsAt?: string | undefined; now: Date },
+  log: Logger,
+): Promise<void> {
+  if (data.findings.length === 0) return;
+  const rootCause = data.rootCause ? data.findings.indexOf(data.rootCause) : -1;
+  const startsAt = at.startsAt ? new Date(at.startsAt) : undefined;
+  const ev = await readMetricEvidence(metrics, {
+    findings: data.findings,
+    ...(startsAt && !Number.isNaN(startsAt.getTime()) ? { alertStartsAt: startsAt } : {}),
+    now: at.now,
+    services: servicesInScope(view, data.target),
+  });
+  if (ev.queries === 0) return;
+  data.findings = ev.findings;
+  if (rootCause >= 0) data.rootCause = ev.findings[rootCause]!;
+  data.metricEvidence = {
+    source: metrics.name,
+    queries: ev.queries,
+    readings: ev.readings,
+    durationMs: ev.durationMs,
+    ...(ev.note ? { note: ev.note } : {}),
+  };
+  if (ev.note)
+    log.warn(
+      { incident: data.incidentId, metrics: metrics.name, note: ev.note },
+      "metric evidence incomplete",
+    );
+}
+
 /**
  * With an LLM configured, its grounded explanation replaces the rule-based text; on any failure
  * the rule-based text stays and the diagnosis records why.
@@ -131,7 +195,10 @@ export const alertDiagnosis = defineFunction({
     let unreadable: string | undefined;
     if (deps.kube) {
       try {
-        view = await viewFromCluster(deps.kube, t.namespace ? { namespace: t.namespace } : {});
+        view = await viewFromCluster(deps.kube, {
+          ...(t.namespace ? { namespace: t.namespace } : {}),
+          cache: listCache(deps.kube, deps.clock),
+        });
       } catch (err) {
         // An unreachable or forbidding API still gets a diagnosis that says so, rather than
         // retries that cannot succeed.
@@ -149,6 +216,14 @@ export const alertDiagnosis = defineFunction({
             ? `The Kubernetes API of ${cluster} could not be read (${unreadable}), so the objects behind ${incident.alertname} were not analysed.`
             : `No Kubernetes cluster is configured for ${cluster}, so the objects behind ${incident.alertname} were not analysed.`,
         );
+    if (view && deps.metrics)
+      await withMetricEvidence(
+        data,
+        view,
+        deps.metrics,
+        { startsAt: incident.startsAt, now: deps.clock.now() },
+        deps.log,
+      );
     if (deps.llm) await withLlmExplanation(data, deps.llm, deps.log);
     data.durationMs = Math.round((performance.now() - started) * 100) / 100;
     const now = deps.clock.now();

@@ -2,6 +2,23 @@
 // concrete entity (taint key, missing Secret, storage class, container, image tag) and evidence.
 import { z } from "zod";
 
+/**
+ * One metric reading about a finding's object, read through the metrics port around the alert
+ * (shared/diagnosis/metrics-evidence.ts). Its numbers also go into `evidence.metrics`.
+ */
+export const metricReadingSchema = z.object({
+  /** What was read, a stable code: memory_vs_limit, restarts, error_ratio, cpu_throttling. */
+  signal: z.string().min(1),
+  /** For people, numbers and times only (no names, which the finding already gives): "working set
+   * peaked at 380Mi of the 384Mi memory limit (99 %) at 08:13 UTC, rising 64Mi/min". */
+  summary: z.string().min(1),
+  /** The PromQL, so a person can run it again. */
+  query: z.string().min(1),
+  /** The end of the window read. */
+  at: z.iso.datetime({ offset: true }),
+});
+export type MetricReading = z.infer<typeof metricReadingSchema>;
+
 export const findingEvidenceSchema = z.object({
   /** Events about the object, newest last: "Reason: message (xN)". */
   events: z.array(z.string()),
@@ -9,6 +26,8 @@ export const findingEvidenceSchema = z.object({
   logs: z.array(z.string()).optional(),
   /** Metric values read around the problem (e.g. memory limit, restarts). */
   metrics: z.record(z.string(), z.number()).optional(),
+  /** What the metrics port showed around the alert (absent without a metrics port). */
+  readings: z.array(metricReadingSchema).optional(),
 });
 export type FindingEvidence = z.infer<typeof findingEvidenceSchema>;
 

@@ -93,6 +93,8 @@ function promptOf(input: ExplainInput, b: Required<ExplainBudget>): { text: stri
               .join(", ")}`,
           ]
         : []),
+      // Readings hold numbers and times only; like every line, they are masked by the port.
+      ...(f.evidence.readings ?? []).map((r) => `  metric: ${clip(r.summary, b.maxLineChars)}`),
     ];
     // Evidence past the budget is dropped; the finding itself (first three lines) is kept.
     let block = lines.join("\n");

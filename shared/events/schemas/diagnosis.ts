@@ -31,5 +31,18 @@ export const diagnosisCompletedDataSchema = z.object({
     missing: z.string().optional(),
   }),
   durationMs: z.number().nonnegative(),
+  /** With a metrics port: how the findings' metric readings were read, and why some are missing. */
+  metricEvidence: z
+    .object({
+      /** The metrics endpoint, without credentials. */
+      source: z.string(),
+      queries: z.number().int().nonnegative(),
+      /** Readings added to findings. */
+      readings: z.number().int().nonnegative(),
+      durationMs: z.number().nonnegative(),
+      /** Set when queries failed or timed out: the findings then lack (some) metric evidence. */
+      note: z.string().optional(),
+    })
+    .optional(),
 });
 export type DiagnosisCompletedData = z.infer<typeof diagnosisCompletedDataSchema>;
