@@ -1,6 +1,8 @@
-// alert-intake: every Alertmanager alert becomes (or updates) an incident, recorded in the audit
-// log in the same transaction; new and resolved incidents are announced for the capabilities
-// downstream (alert-diagnosis consumes io.prophet.incident.opened).
+// alert-intake: every Alertmanager alert opens, joins or updates an incident, recorded in the audit
+// log in the same transaction. Alerts about one workload (node, SLO, …) arriving together are
+// grouped into one incident (docs/decisions/0009), so only a new incident is announced
+// (alert-diagnosis consumes io.prophet.incident.opened, once per incident), and its resolution
+// once its last alert resolves.
 import {
   AlertFiring,
   AlertResolved,
@@ -31,6 +33,8 @@ function incidentData(i: Incident): IncidentEventData {
     target: i.target,
     startsAt: i.startsAt.toISOString(),
     resolvedAt: i.resolvedAt ? i.resolvedAt.toISOString() : null,
+    alerts: i.alerts,
+    alertnames: i.alertnames,
   };
 }
 

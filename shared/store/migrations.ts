@@ -250,6 +250,39 @@ CREATE TABLE anomaly_state (
 );
 `,
   },
+  {
+    version: 8,
+    name: "alert grouping",
+    sql: `
+-- alert-intake groups the alerts of one incident (docs/decisions/0009): the incident keeps the key
+-- it groups by, and every alert instance it holds is a member row, so a repeat or a resolution
+-- finds its incident and the incident resolves when its last member does. Incidents recorded
+-- before grouping keep a NULL key (nothing joins them) and get their one alert as a member.
+ALTER TABLE incidents ADD COLUMN group_key text;
+CREATE INDEX incidents_group_open ON incidents (cluster, group_key) WHERE status = 'firing';
+
+CREATE TABLE incident_alerts (
+  incident_id text NOT NULL REFERENCES incidents (id),
+  cluster     text NOT NULL,
+  fingerprint text NOT NULL,
+  starts_at   timestamptz NOT NULL,
+  alertname   text NOT NULL,
+  severity    text NOT NULL,
+  labels      jsonb NOT NULL,
+  status      text NOT NULL CHECK (status IN ('firing', 'resolved')),
+  resolved_at timestamptz,
+  added_at    timestamptz NOT NULL,
+  PRIMARY KEY (incident_id, fingerprint, starts_at),
+  -- An alert instance belongs to one incident.
+  UNIQUE (cluster, fingerprint, starts_at)
+);
+
+INSERT INTO incident_alerts (incident_id, cluster, fingerprint, starts_at, alertname, severity, labels,
+  status, resolved_at, added_at)
+SELECT id, cluster, fingerprint, starts_at, alertname, severity, labels, status, resolved_at, opened_at
+  FROM incidents;
+`,
+  },
 ];
 
 /** Serialises concurrent migrators (several replicas starting at once). */

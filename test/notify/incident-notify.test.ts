@@ -49,13 +49,22 @@ function event<T>(path: string, patch: (e: ProphetEvent<T>) => ProphetEvent<T> =
   return patch(parseEnvelope(sample(path)) as ProphetEvent<T>);
 }
 
-/** A fresh alert through alert-intake: the incident exists in the store, as in the pipeline. */
+/**
+ * A fresh alert through alert-intake: the incident exists in the store, as in the pipeline. Each
+ * is about a workload of its own, so it opens an incident of its own (alerts about one workload
+ * are grouped into one incident, docs/decisions/0009).
+ */
 async function openIncident(): Promise<{ incidentId: string; firing: ProphetEvent; n: number }> {
   const n = ++seq;
-  const firing = event<{ fingerprint: string }>("catalog/io.prophet.alert.firing.json", (e) => ({
+  type Alert = { fingerprint: string; labels: Record<string, string> };
+  const firing = event<Alert>("catalog/io.prophet.alert.firing.json", (e) => ({
     ...e,
     id: `${e.id}-notify-${n}`,
-    data: { ...e.data, fingerprint: `${e.data.fingerprint}${n}` },
+    data: {
+      ...e.data,
+      fingerprint: `${e.data.fingerprint}${n}`,
+      labels: { ...e.data.labels, pod: `cart-${n}-7d9f8b6c5-x2kqp` },
+    },
   }));
   const out = await invokeFunction(alertIntake, firing, {
     deps: testDeps(store),

@@ -60,18 +60,26 @@ function deps(): Deps {
 const notify = (e: ProphetEvent) =>
   invokeFunction(incidentNotify, e, { deps: deps(), sink: new CollectingSink() });
 
-/** A fresh incident (through alert-intake) and a remediation id of its own. */
+/**
+ * A fresh incident (through alert-intake) and a remediation id of its own. Each alert is about a
+ * workload of its own: alerts about one workload are grouped into one incident (docs/decisions/0009).
+ */
 async function openIncident(): Promise<{ incidentId: string; remediationId: string }> {
   const n = ++seq;
   const firing = parseEnvelope(sample("catalog/io.prophet.alert.firing.json")) as ProphetEvent<{
     fingerprint: string;
+    labels: Record<string, string>;
   }>;
   const out = await invokeFunction(
     alertIntake,
     {
       ...firing,
       id: `${firing.id}-remnotify-${n}`,
-      data: { ...firing.data, fingerprint: `${firing.data.fingerprint}r${n}` },
+      data: {
+        ...firing.data,
+        fingerprint: `${firing.data.fingerprint}r${n}`,
+        labels: { ...firing.data.labels, pod: `cart-${n}-7d9f8b6c5-x2kqp` },
+      },
     },
     { deps: testDeps(store), sink: new CollectingSink() },
   );

@@ -3,8 +3,10 @@
 // of schema, a target in a forbidden namespace and a model obeying a prompt injection from a pod
 // log execute nothing (the rule planner's fallback is not allowed by this policy either).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { alertIntake } from "../../functions/alert-intake/index.js";
 import { llmRemediation } from "../../functions/llm-remediation/index.js";
 import type { ProphetEvent } from "../../shared/events/envelope.js";
+import type { AlertEventData } from "../../shared/events/schemas/alert.js";
 import type { Deps } from "../../shared/function.js";
 import { maskedLlm } from "../../shared/llm/masked.js";
 import { openAiCompatible } from "../../shared/llm/openai.js";
@@ -14,7 +16,7 @@ import { getRemediation } from "../../shared/remediation/store.js";
 import { completion, startFakeOpenAi, tokenIn, type FakeOpenAi, type Recorded } from "../llm/fake-openai.js";
 import { freshPgliteStore, freshPostgresStore } from "../support/stores.js";
 import { autonomousPolicy } from "./pipeline-harness.js";
-import { diagnosisFor } from "./support-events.js";
+import { alertEvent, diagnosisFor } from "./support-events.js";
 import { startActionSandbox, type ActionSandbox } from "./support.js";
 
 const key = "llm-pipeline-test-key-0123456789";
@@ -95,12 +97,24 @@ const decision =
 const cart = (req: Recorded) => ({ kind: "Deployment", namespace: tok(req, "shop"), name: tok(req, "cart") });
 
 let n = 0;
+let previous: ProphetEvent<AlertEventData> | undefined;
 async function run(ns: string, app: string) {
-  const diag = await diagnosisFor(
-    deps,
-    { alertname: "KubePodCrashLooping", namespace: ns, pod: await crashingPod(ns, app) },
-    `feedc0de00${++n}`,
-  );
+  // Each scenario is an incident of its own: the previous scenario's alert has resolved (a new
+  // alert about the same workload would join its open incident, docs/decisions/0009).
+  if (previous)
+    await alertIntake.handle(
+      {
+        ...previous,
+        id: `${previous.id}-resolved`,
+        type: "io.prophet.alert.resolved",
+        data: { ...previous.data, status: "resolved", endsAt: deps.clock.now().toISOString() },
+      },
+      deps,
+    );
+  const labels = { alertname: "KubePodCrashLooping", namespace: ns, pod: await crashingPod(ns, app) };
+  const fingerprint = `feedc0de00${++n}`;
+  previous = alertEvent(labels, deps.clock.now(), fingerprint);
+  const diag = await diagnosisFor(deps, labels, fingerprint);
   expect(diag.data.status).toBe("ProblemDetected");
   const out = await llmRemediation.handle(diag as ProphetEvent, deps);
   const rem = await getRemediation(

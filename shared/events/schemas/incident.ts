@@ -14,5 +14,9 @@ export const incidentEventDataSchema = z.object({
   target: alertTargetSchema,
   startsAt: z.iso.datetime({ offset: true }),
   resolvedAt: z.iso.datetime({ offset: true }).nullable(),
+  /** How many alerts the incident groups (the first one included); absent from older senders. */
+  alerts: z.number().int().positive().optional(),
+  /** Their distinct alertnames, sorted. */
+  alertnames: z.array(z.string().min(1)).optional(),
 });
 export type IncidentEventData = z.infer<typeof incidentEventDataSchema>;
