@@ -22,6 +22,7 @@ import type { DiagnosisCompletedData } from "../../shared/events/schemas/diagnos
 import { defineFunction } from "../../shared/function.js";
 import { silentLogger } from "../../shared/ports/log.js";
 import { listIncidents } from "../../shared/store/incidents.js";
+import { startPostgres } from "../setup/postgres.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -93,9 +94,12 @@ const probe = defineFunction({
     return [];
   },
 });
+// Real PostgreSQL when it is installed (as deployed), PGlite otherwise (said in the output).
+const pg = process.env.DATABASE_URL ? undefined : await startPostgres();
+const databaseUrl = process.env.DATABASE_URL ?? pg?.url;
 const host = await startHost({
   config: loadConfig({
-    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : { PROPHET_DATA_DIR: dir }),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { PROPHET_DATA_DIR: dir }),
     KUBECONFIG: sb.kubeconfigPath,
     PROMETHEUS_URL: sb.prometheusUrl,
     PROPHET_CRON: "false",
@@ -221,4 +225,5 @@ console.log(
 );
 await host.close();
 await sb.close();
+await pg?.stop();
 rmSync(dir, { recursive: true, force: true });
