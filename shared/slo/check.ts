@@ -9,10 +9,10 @@
 // burn with a rollout, and the remediation planner and policy gate decide, audit and (for
 // rollbacks) propose. Only the deploy freeze — an annotation the SLO's owner asked for — is
 // applied directly, and audited.
-import { AlertFiring, AlertResolved, SloEvaluated, SloViolated } from "../events/catalog.js";
+import { SloEvaluated, SloViolated } from "../events/catalog.js";
 import { makeEvent } from "../events/emit.js";
 import type { ProphetEvent } from "../events/envelope.js";
-import { alertEventId, alertSubject } from "../events/edge/alertmanager.js";
+import { raisedAlertEvent } from "../events/edge/alertmanager.js";
 import { fingerprint } from "../events/fingerprint.js";
 import type { AlertEventData } from "../events/schemas/alert.js";
 import type { SloEvaluatedData, SloViolatedData } from "../events/schemas/slo.js";
@@ -256,23 +256,13 @@ function alertData(
   };
 }
 
-/** The alert as the Alertmanager edge would deliver it: same id (fingerprint-startsAt) and subject. */
+/** The alert as the Alertmanager edge would deliver it (same id and subject). */
 function alertEvent(
   ctx: CheckContext,
   data: AlertEventData,
   cluster: string | undefined,
 ): ProphetEvent<AlertEventData> {
-  return {
-    specversion: "1.0",
-    id: alertEventId(data),
-    source: ctx.source,
-    type: data.status === "resolved" ? AlertResolved.type : AlertFiring.type,
-    subject: alertSubject(data.alertname, data.target),
-    time: (data.status === "resolved" ? data.endsAt : data.startsAt) ?? ctx.deps.clock.now().toISOString(),
-    datacontenttype: "application/json",
-    ...(cluster ? { cluster } : {}),
-    data,
-  };
+  return raisedAlertEvent(ctx.source, data, cluster);
 }
 
 function windowData(w: WindowResult) {

@@ -3,8 +3,7 @@
 // subject, so it becomes an incident like any Alertmanager alert and flows through diagnosis and
 // remediation. Its labels carry what the remediation planner and the policy gate need:
 // prophet_anomaly_action, prophet_remediation (the action to prefer), prophet_require_approval.
-import { AlertFiring, AlertResolved } from "../../events/catalog.js";
-import { alertEventId, alertSubject, alertTarget } from "../../events/edge/alertmanager.js";
+import { alertTarget, raisedAlertEvent } from "../../events/edge/alertmanager.js";
 import type { ProphetEvent } from "../../events/envelope.js";
 import { fingerprint } from "../../events/fingerprint.js";
 import type { AlertEventData } from "../../events/schemas/alert.js";
@@ -111,15 +110,5 @@ export function anomalyAlertEvent(
   data: AlertEventData,
   cluster: string | undefined,
 ): ProphetEvent<AlertEventData> {
-  return {
-    specversion: "1.0",
-    id: alertEventId(data),
-    source,
-    type: data.status === "resolved" ? AlertResolved.type : AlertFiring.type,
-    subject: alertSubject(data.alertname, data.target),
-    time: (data.status === "resolved" ? data.endsAt : data.startsAt) ?? data.startsAt,
-    datacontenttype: "application/json",
-    ...(cluster ? { cluster } : {}),
-    data,
-  };
+  return raisedAlertEvent(source, data, cluster);
 }

@@ -67,6 +67,29 @@ export function alertEventId(alert: Pick<AlertmanagerAlert, "fingerprint" | "sta
   return alert.status === "resolved" ? `${base}-resolved` : base;
 }
 
+/**
+ * An alert that Prophet itself raises (slo-check, anomaly-trigger) as the Alertmanager edge would
+ * deliver it: the same id (fingerprint-startsAt) and subject, so intake, grouping and idempotency
+ * treat it like any Alertmanager alert.
+ */
+export function raisedAlertEvent(
+  source: string,
+  data: AlertEventData,
+  cluster: string | undefined,
+): ProphetEvent<AlertEventData> {
+  return {
+    specversion: "1.0",
+    id: alertEventId(data),
+    source,
+    type: data.status === "resolved" ? AlertResolved.type : AlertFiring.type,
+    subject: alertSubject(data.alertname, data.target),
+    time: (data.status === "resolved" ? data.endsAt : data.startsAt) ?? data.startsAt,
+    datacontenttype: "application/json",
+    ...(cluster ? { cluster } : {}),
+    data,
+  };
+}
+
 export function parseAlertmanagerWebhook(body: unknown): AlertmanagerWebhook {
   const res = alertmanagerWebhookSchema.safeParse(body);
   if (!res.success) {
