@@ -12,6 +12,7 @@ import type { ProphetEvent } from "../events/envelope.js";
 import type { CapacityChangedData, ForecastComputedData } from "../events/schemas/forecast.js";
 import type { KubeObject } from "../diagnosis/objects.js";
 import type { Deps } from "../function.js";
+import { nextCondition } from "../kube/conditions.js";
 import { formatBytes, formatMilliCpu } from "../kube/quantity.js";
 import type { ClusterPort } from "../ports/cluster.js";
 import { MetricsError } from "../ports/metrics.js";
@@ -529,18 +530,18 @@ function condition(
   message: string,
   now: Date,
 ): Condition {
-  const prev = ((obj.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).find(
-    (c) => c.type === type,
+  const prior = (obj.status as { conditions?: Condition[] } | undefined)?.conditions;
+  return nextCondition(
+    prior,
+    {
+      type,
+      status,
+      reason,
+      message: message.slice(0, 1000),
+      ...(obj.metadata.generation !== undefined ? { observedGeneration: obj.metadata.generation } : {}),
+    },
+    now,
   );
-  return {
-    type,
-    status,
-    reason,
-    message: message.slice(0, 1000),
-    lastTransitionTime:
-      prev && prev.status === status && prev.lastTransitionTime ? prev.lastTransitionTime : now.toISOString(),
-    ...(obj.metadata.generation !== undefined ? { observedGeneration: obj.metadata.generation } : {}),
-  };
 }
 
 async function writeStatus(

@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { KubeObject } from "../diagnosis/objects.js";
 import { describeIssues, issuesFromZod } from "../errors.js";
 import { parseQuantity } from "../kube/quantity.js";
-import { parseDuration } from "../slo/spec/common.js";
+import { parseDuration } from "../duration.js";
 
 const duration = (what: string) =>
   z.string().refine((s) => parseDuration(s) !== undefined, {

@@ -9,6 +9,7 @@ import {
   type PolicyPhase,
   type PolicyStatus,
 } from "../../remediation/policy-source.js";
+import { nextCondition } from "../../kube/conditions.js";
 import type { TriggerContext } from "./trigger.js";
 
 export interface ActionOutcome {
@@ -33,14 +34,7 @@ function condition(
   next: Omit<PolicyCondition, "lastTransitionTime">,
   at: Date,
 ): PolicyCondition {
-  const before = prior?.find((c) => c.type === next.type);
-  return {
-    ...next,
-    lastTransitionTime:
-      before && before.status === next.status && before.lastTransitionTime
-        ? before.lastTransitionTime
-        : at.toISOString(),
-  };
+  return nextCondition(prior, next, at);
 }
 
 function idOf(o: KubeObject): string {

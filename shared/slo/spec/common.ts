@@ -1,7 +1,10 @@
 // What every SLO spec parser shares: durations, targets rounded the same way everywhere, zod
 // issues turned into SloSpecErrors (field path + reason), label and query checks.
 import { z } from "zod";
+import { parseDuration } from "../../duration.js";
 import { DAY, WINDOW_PLACEHOLDER, type SloAlerting, type SloSpecError } from "../model.js";
+
+export { parseDuration };
 
 /** `a` + `b` → `a.b`; `a` + 0 → `a[0]`; `` + `b` → `b`. */
 export function joinPath(base: string, ...parts: (string | number)[]): string {
@@ -53,20 +56,6 @@ export function labelErrors(labels: Record<string, string>, origin: string, path
       out.push({ origin, path: joinPath(path, key), reason: "not a valid Prometheus label name" });
   }
   return out;
-}
-
-const UNIT_SECONDS: Record<string, number> = { y: 365 * DAY, w: 7 * DAY, d: DAY, h: 3600, m: 60, s: 1 };
-
-/**
- * A Prometheus duration (`30d`, `2w`, `1h30m`) in whole seconds, or undefined when it is not one.
- * Milliseconds are refused: every window Prophet records is whole seconds.
- */
-export function parseDuration(text: string): number | undefined {
-  const t = text.trim();
-  if (!/^(\d+[ywdhms])+$/.test(t)) return undefined;
-  let total = 0;
-  for (const [, n, unit] of t.matchAll(/(\d+)([ywdhms])/g)) total += Number(n) * (UNIT_SECONDS[unit!] ?? 0);
-  return total > 0 ? total : undefined;
 }
 
 /**
