@@ -197,6 +197,7 @@ export const alertDiagnosis = defineFunction({
       try {
         view = await viewFromCluster(deps.kube, {
           ...(t.namespace ? { namespace: t.namespace } : {}),
+          target: { kind: t.kind, name: t.name },
           cache: listCache(deps.kube, deps.clock),
         });
       } catch (err) {

@@ -70,7 +70,7 @@ export function lazyClusterPort(load: () => Promise<ClusterPort>, provisionalNam
     get name() {
       return loaded?.name ?? provisionalName;
     },
-    list: async (kind, namespace) => (await port()).list(kind, namespace),
+    list: async (kind, namespace, opts) => (await port()).list(kind, namespace, opts),
     get: async (kind, namespace, name) => (await port()).get(kind, namespace, name),
     podLogs: async (namespace, pod, container, opts) =>
       (await port()).podLogs(namespace, pod, container, opts),

@@ -3,6 +3,7 @@
 // JSON, because the typed clients turn timestamps into Date objects and the analyzers read the
 // same wire format a snapshot holds. Lists are paged (limit/continue).
 import * as http from "node:http";
+import { createHash } from "node:crypto";
 import * as https from "node:https";
 import { KubeConfig } from "@kubernetes/client-node";
 import { ProphetError } from "../errors.js";
@@ -10,6 +11,7 @@ import type { KubeEvent, KubeObject } from "../diagnosis/objects.js";
 import {
   ClusterWriteError,
   type ClusterPort,
+  type ListOptions,
   type LogOptions,
   type ObjectRef,
   type PatchSubresource,
@@ -42,9 +44,25 @@ interface Response {
   body: string;
 }
 
+/**
+ * client-node's applyToHTTPSOptions builds a new Agent on every call, so every request would open
+ * (and TLS-handshake) its own connection: a diagnosis reads about 25 lists at once, and in an
+ * alert storm the handshakes were most of its time. Requests share one keep-alive agent per TLS
+ * identity instead; a rotated certificate or CA gets a new agent. A proxy agent (cluster.proxyUrl)
+ * is kept as client-node built it.
+ */
+const MAX_SOCKETS = 16;
+function tlsIdentity(o: https.RequestOptions): string {
+  const h = createHash("sha256");
+  for (const v of [o.ca, o.cert, o.key, o.pfx, o.passphrase, o.servername, String(o.rejectUnauthorized)])
+    h.update(Array.isArray(v) ? v.map(String).join("\u0000") : String(v ?? "")).update("\u0001");
+  return h.digest("hex");
+}
+
 class KubeClusterPort implements ClusterPort {
   readonly name: string;
   private readonly server: URL;
+  private agent?: { identity: string; agent: http.Agent };
 
   constructor(
     private readonly kc: KubeConfig,
@@ -69,6 +87,7 @@ class KubeClusterPort implements ClusterPort {
     await this.kc.applyToHTTPSOptions(reqOpts);
     const url = new URL(this.server.pathname.replace(/\/$/, "") + path, this.server);
     const mod = url.protocol === "https:" ? https : http;
+    if (!this.kc.getCurrentCluster()?.proxyUrl) reqOpts.agent = this.sharedAgent(reqOpts, mod === https);
     return new Promise<Response>((resolve, reject) => {
       const req = mod.request(url, reqOpts, (res) => {
         const chunks: Buffer[] = [];
@@ -94,6 +113,28 @@ class KubeClusterPort implements ClusterPort {
     });
   }
 
+  private sharedAgent(o: https.RequestOptions, tls: boolean): http.Agent {
+    const identity = `${tls}:${tls ? tlsIdentity(o) : ""}`;
+    if (this.agent?.identity !== identity) {
+      this.agent?.agent.destroy();
+      const agent = tls
+        ? new https.Agent({
+            keepAlive: true,
+            maxSockets: MAX_SOCKETS,
+            ...(o.ca ? { ca: o.ca } : {}),
+            ...(o.cert ? { cert: o.cert } : {}),
+            ...(o.key ? { key: o.key } : {}),
+            ...(o.pfx ? { pfx: o.pfx } : {}),
+            ...(o.passphrase ? { passphrase: o.passphrase } : {}),
+            ...(o.servername ? { servername: o.servername } : {}),
+            ...(o.rejectUnauthorized !== undefined ? { rejectUnauthorized: o.rejectUnauthorized } : {}),
+          })
+        : new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+      this.agent = { identity, agent };
+    }
+    return this.agent.agent;
+  }
+
   private async getJson(path: string): Promise<unknown> {
     const res = await this.request(path);
     if (res.status === 404) return undefined;
@@ -112,7 +153,7 @@ class KubeClusterPort implements ClusterPort {
     return JSON.parse(res.body) as unknown;
   }
 
-  async list(kind: string, namespace?: string): Promise<KubeObject[]> {
+  async list(kind: string, namespace?: string, opts: ListOptions = {}): Promise<KubeObject[]> {
     const info = kinds[kind];
     if (!info) throw new ProphetError("bad_request", `unsupported kind ${kind}`);
     if (!info.namespaced && namespace) namespace = undefined;
@@ -121,6 +162,8 @@ class KubeClusterPort implements ClusterPort {
     do {
       const q = new URLSearchParams({ limit: String(this.opts.pageSize ?? 500) });
       if (cont) q.set("continue", cont);
+      if (opts.fieldSelector) q.set("fieldSelector", opts.fieldSelector);
+      if (opts.labelSelector) q.set("labelSelector", opts.labelSelector);
       const page = (await this.getJson(`${resourcePath(kind, namespace)}?${q}`)) as
         { items?: KubeObject[]; metadata?: { continue?: string } } | undefined;
       if (!page) return out; // kind not served by this cluster

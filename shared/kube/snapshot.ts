@@ -1,9 +1,9 @@
 // Reads a live cluster into the same shape a snapshot file holds, so the analyzers cannot tell
 // the two apart; adds the log tails of crashed containers, which a snapshot cannot carry.
 import { ClusterView, diagnosedKinds, logKey } from "../diagnosis/cluster-view.js";
-import type { ContainerStatus, KubeObject, PodStatus } from "../diagnosis/objects.js";
+import type { ContainerStatus, KubeObject, LabelSelector, PodStatus } from "../diagnosis/objects.js";
 import type { Clock } from "../ports/clock.js";
-import type { ClusterPort } from "../ports/cluster.js";
+import type { ClusterPort, ListOptions } from "../ports/cluster.js";
 import { kinds } from "./resources.js";
 
 /**
@@ -19,12 +19,12 @@ export class ListCache {
     readonly ttlMs = 2000,
   ) {}
 
-  list(port: ClusterPort, kind: string, namespace?: string): Promise<KubeObject[]> {
-    const key = `${kind}\u0000${namespace ?? ""}`;
+  list(port: ClusterPort, kind: string, namespace?: string, opts: ListOptions = {}): Promise<KubeObject[]> {
+    const key = `${kind}\u0000${namespace ?? ""}\u0000${opts.fieldSelector ?? ""}\u0000${opts.labelSelector ?? ""}`;
     const now = this.clock.now().getTime();
     const hit = this.entries.get(key);
     if (hit && now - hit.at < this.ttlMs) return hit.items;
-    const items = port.list(kind, namespace);
+    const items = port.list(kind, namespace, opts);
     this.entries.set(key, { at: now, items });
     // A failed read is not remembered.
     items.catch(() => {
@@ -51,7 +51,83 @@ export interface SnapshotOptions {
   maxLogs?: number;
   /** Share list results with other reads within the cache's TTL (alert storms). */
   cache?: ListCache;
+  /**
+   * "warnings" (default): Warning Events of the namespace, plus every Event of the few pods whose
+   * diagnosis reads Normal ones (a container running again after an OOM kill: its kubelet events
+   * date the kill). Analyzers cite only Warnings otherwise, and Normal events (Scheduled, Pulled,
+   * Created, Started: about seven per pod) are most of a namespace's Events: reading them all
+   * is most of a diagnosis' time in a large namespace. "all": every Event, as a snapshot holds.
+   */
+  events?: "warnings" | "all";
+  /**
+   * The object an alert names. When it is a pod or a workload that is still there, Pods and
+   * ReplicaSets are read with the top workload's label selector instead of the whole namespace
+   * (a 50-replica Deployment in a 5,000-pod namespace reads 50 pods); every other kind is read
+   * as for the namespace, so the view still holds the Services, claims, budgets and autoscalers
+   * the scope walks to. A missing object or a selector-less owner reads the namespace.
+   */
+  target?: { kind?: string | undefined; name?: string | undefined };
 }
+
+/** A LabelSelector in the API's query syntax; undefined when it has no requirement. */
+export function selectorString(sel: LabelSelector | undefined): string | undefined {
+  if (!sel) return undefined;
+  const parts = Object.entries(sel.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of sel.matchExpressions ?? []) {
+    const op = e.operator.toLowerCase();
+    const values = `(${(e.values ?? []).join(",")})`;
+    if (op === "in") parts.push(`${e.key} in ${values}`);
+    else if (op === "notin") parts.push(`${e.key} notin ${values}`);
+    else if (op === "exists") parts.push(e.key);
+    else if (op === "doesnotexist") parts.push(`!${e.key}`);
+    else return undefined; // unknown operator: do not guess, read the namespace
+  }
+  return parts.length > 0 ? parts.join(",") : undefined;
+}
+
+const selectorOwners = new Set(["Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job"]);
+const podOwnerKinds = new Set([...selectorOwners, "CronJob"]);
+
+/**
+ * The alert's object and its owners up to the top one, read one by one; the selector of the top
+ * owner that has one. Undefined when the object is gone (the caller reads the namespace).
+ */
+async function targetChain(
+  port: ClusterPort,
+  namespace: string,
+  target: { kind: string; name: string },
+): Promise<{ chain: KubeObject[]; selector?: string; top: KubeObject } | undefined> {
+  const obj = await port.get(target.kind, namespace, target.name);
+  if (!obj) return undefined;
+  const chain = [obj];
+  let cur = obj;
+  while (chain.length < 5) {
+    const refs = cur.metadata.ownerReferences ?? [];
+    const o = refs.find((r) => r.controller) ?? refs[0];
+    if (!o || !podOwnerKinds.has(o.kind)) break;
+    const owner = await port.get(o.kind, namespace, o.name);
+    if (!owner) break;
+    chain.push(owner);
+    cur = owner;
+  }
+  const top = chain.at(-1)!;
+  const withSelector = [...chain].reverse().find((o) => selectorOwners.has(o.kind));
+  const selector =
+    withSelector && withSelector === top
+      ? selectorString((top.spec as { selector?: LabelSelector } | undefined)?.selector)
+      : undefined;
+  return { chain, top, ...(selector ? { selector } : {}) };
+}
+
+/** A container running again after an OOM kill: the OOM analyzer needs its Normal events. */
+function recoveringFromOom(pod: KubeObject): boolean {
+  const st = (pod.status ?? {}) as PodStatus;
+  return (st.containerStatuses ?? []).some(
+    (c) => c.state?.running && c.lastState?.terminated?.reason === "OOMKilled" && (c.restartCount ?? 0) > 0,
+  );
+}
+
+const MAX_POD_EVENT_READS = 20;
 
 function crashed(c: ContainerStatus): "previous" | "current" | undefined {
   if (c.state?.waiting?.reason === "CrashLoopBackOff" && c.lastState?.terminated) return "previous";
@@ -63,12 +139,61 @@ export async function snapshotFromCluster(
   port: ClusterPort,
   opts: SnapshotOptions = {},
 ): Promise<ClusterSnapshot> {
-  const list = (kind: string, ns: string | undefined) =>
-    opts.cache ? opts.cache.list(port, kind, ns) : port.list(kind, ns);
-  const lists = await Promise.all(
-    diagnosedKinds.map((kind) => list(kind, kinds[kind]?.namespaced ? opts.namespace : undefined)),
+  const list = (kind: string, ns: string | undefined, lo: ListOptions = {}) =>
+    opts.cache ? opts.cache.list(port, kind, ns, lo) : port.list(kind, ns, lo);
+  const warningsOnly = (opts.events ?? "warnings") === "warnings";
+  const t = opts.target;
+  const ns = opts.namespace;
+  // The chain is read while the kinds that do not depend on it are listed.
+  const chain =
+    ns && t?.kind && t.name && (t.kind === "Pod" || podOwnerKinds.has(t.kind))
+      ? targetChain(port, ns, { kind: t.kind, name: t.name })
+      : Promise.resolve(undefined);
+  const dependsOnChain = (kind: string) => kind === "Pod" || kind === "ReplicaSet";
+  const independent = Promise.all(
+    diagnosedKinds
+      .filter((kind) => !dependsOnChain(kind))
+      .map((kind) =>
+        list(
+          kind,
+          kinds[kind]?.namespaced ? ns : undefined,
+          kind === "Event" && warningsOnly ? { fieldSelector: "type=Warning" } : {},
+        ),
+      ),
   );
-  const items = lists.flat();
+  const scoped = await chain;
+  const narrowed = scoped?.selector ? { labelSelector: scoped.selector } : {};
+  const [pods, replicaSets, rest] = await Promise.all([
+    list("Pod", ns, narrowed),
+    list("ReplicaSet", ns, scoped?.top.kind === "Deployment" ? narrowed : {}),
+    independent,
+  ]);
+  const items = [...pods, ...replicaSets, ...rest.flat()];
+  // The alert's own objects are in the view even when their labels no longer match (a pod
+  // relabelled out of its Deployment, e.g. quarantined).
+  if (scoped?.selector)
+    for (const o of scoped.chain)
+      if (!items.some((i) => i.kind === o.kind && i.metadata.name === o.metadata.name)) items.push(o);
+  if (warningsOnly) {
+    const seen = new Set(
+      items.filter((o) => o.kind === "Event").map((e) => `${e.metadata.namespace ?? ""}/${e.metadata.name}`),
+    );
+    const pods = items.filter((o) => o.kind === "Pod" && recoveringFromOom(o)).slice(0, MAX_POD_EVENT_READS);
+    const more = await Promise.all(
+      pods.map((p) =>
+        port
+          .events({ kind: "Pod", namespace: p.metadata.namespace ?? "", name: p.metadata.name })
+          .catch(() => []),
+      ),
+    );
+    for (const e of more.flat()) {
+      const k = `${e.metadata.namespace ?? ""}/${e.metadata.name}`;
+      if (!seen.has(k)) {
+        seen.add(k);
+        items.push({ ...e, kind: "Event" });
+      }
+    }
+  }
   const logs = new Map<string, string[]>();
   if (opts.logs !== false) {
     const wanted: { ns: string; pod: string; container: string; previous: boolean }[] = [];

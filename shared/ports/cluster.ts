@@ -20,6 +20,14 @@ export interface LogOptions {
   tailLines?: number;
 }
 
+/** Server-side filters of a list, in the Kubernetes API's syntax. */
+export interface ListOptions {
+  /** e.g. `type=Warning` (Events), `spec.nodeName=node-1` (Pods). */
+  fieldSelector?: string;
+  /** e.g. `app=cart,tier in (web)`. */
+  labelSelector?: string;
+}
+
 export type PatchType = "merge" | "strategic" | "json";
 
 /** "ephemeralcontainers" (Pods only) is how `kubectl debug` adds a container to a running pod. */
@@ -32,8 +40,9 @@ export interface ClusterPort {
   /** The cluster's name (kubeconfig context or configured name), for messages and audit. */
   readonly name: string;
   /** Every object of a kind, in one namespace or (namespace undefined) all of them. A kind the
-   * server does not serve lists as empty. */
-  list(kind: string, namespace?: string): Promise<KubeObject[]>;
+   * server does not serve lists as empty. Selectors narrow the list on the server; a port that
+   * cannot filter may ignore them (callers treat the answer as a superset). */
+  list(kind: string, namespace?: string, opts?: ListOptions): Promise<KubeObject[]>;
   get(kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
   /** The tail of a container's log; "" when there is none. */
   podLogs(namespace: string, pod: string, container: string, opts?: LogOptions): Promise<string>;

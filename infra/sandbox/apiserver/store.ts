@@ -151,8 +151,20 @@ export class ObjectStore {
     t.sortedKeys ??= [...t.objects.keys()].sort();
     const out: KubeObject[] = [];
     const prefix = opts.namespace && rt.namespaced ? `${opts.namespace}/` : undefined;
-    for (const key of t.sortedKeys) {
-      if (prefix && !key.startsWith(prefix)) continue;
+    const keys = t.sortedKeys;
+    // One namespace is one contiguous range of the sorted keys (etcd reads it as a key range).
+    let from = 0;
+    if (prefix) {
+      let hi = keys.length;
+      while (from < hi) {
+        const mid = (from + hi) >>> 1;
+        if (keys[mid]! < prefix) from = mid + 1;
+        else hi = mid;
+      }
+    }
+    for (let i = from; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (prefix && !key.startsWith(prefix)) break;
       const obj = t.objects.get(key) as KubeObject;
       if (opts.labels && !opts.labels(obj.metadata.labels)) continue;
       if (opts.fields && !opts.fields(obj)) continue;
