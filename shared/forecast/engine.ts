@@ -1,6 +1,6 @@
 // The forecast engine's entry point: clean the history, find its seasonality, then forecast it with
-// a fixed four-method average (the median of the 7 best candidates on two holdouts when the history
-// is too short for it) and intervals calibrated on the holdouts.
+// a fixed average of up to six methods (the median of the 7 best candidates on two holdouts when
+// fewer than two of them can run) and intervals calibrated on the holdouts.
 
 import { ensembleForecast, type IntervalForecast } from "./ensemble.js";
 import { smoothingName } from "./exponential-smoothing.js";
@@ -42,13 +42,27 @@ export const FULL_CANDIDATES = [
   "ses-long",
   "damped-long",
   "ets-long",
+  "mstl-ses",
+  "mstl-ses-week",
+  "mstl-ar",
+  "mstl-ar-week",
 ] as const;
 
 /**
- * The combination averaged when it can run: chosen as the set with the lowest pooled OWA on the last
- * three 48-hour blocks of the M4 sample's training series (never their test part); see docs/forecast.md.
+ * The combination averaged when it can run: three families — seasonal naive, SES and a lag-1/2/day
+ * autoregression after the multi-seasonal decomposition — each once with the daily period only and
+ * once with the week as well. The weekly members drop out below three weeks of history. Chosen on
+ * the M4 sample's training series only (seven 48-hour holdout blocks, never the test part); see
+ * docs/decisions/0010-m4-hourly-ensemble.md.
  */
-export const FIXED_COMBINATION = ["snaive", "theta", "ets-two-season", "snaive-long"] as const;
+export const FIXED_COMBINATION = [
+  "snaive",
+  "snaive-long",
+  "mstl-ses",
+  "mstl-ses-week",
+  "mstl-ar",
+  "mstl-ar-week",
+] as const;
 
 export function forecastSeries(values: readonly number[], options: ForecastOptions): SeriesForecast {
   const horizon = options.horizon;

@@ -2,7 +2,9 @@
 // history it was not fitted on. A fixed set of methods is averaged when it can run; otherwise the
 // best `top` by mean absolute scaled error are refitted on the whole history and combined by their
 // median. The combination's own holdout
-// errors, measured in units of its model-based sd, calibrate the prediction intervals.
+// errors, measured in units of its model-based sd, calibrate the prediction intervals; they may only
+// widen them: two holdout blocks underestimate the tail of the next block's errors (measured on the
+// M4 sample's training periods, the calibrated 95 % intervals covered 88 % before this floor).
 
 import { seasonalNaiveScale } from "./accuracy.js";
 import { forecastMethods, median, type MethodContext, type MethodForecast } from "./methods.js";
@@ -88,7 +90,7 @@ export function ensembleForecast(
       if (sd > 0) ratios.push(Math.abs((y[origin + i] ?? 0) - (past.mean[i] ?? 0)) / sd);
     }
   }
-  const intervals = calibratedIntervals(combined, ratios);
+  const intervals = calibratedIntervals(combined, ratios, { widenOnly: true });
   return {
     ...intervals,
     members: chosen.map((r) => r.method),
@@ -122,11 +124,17 @@ const Z95 = 1.959963984540054;
 
 /**
  * Interval half-width = sd * q, where q is the empirical quantile of the holdout |error| / sd when
- * there are enough holdout errors, shrunk towards the Gaussian quantile when there are few.
+ * there are enough holdout errors, shrunk towards the Gaussian quantile when there are few. With
+ * `widenOnly`, q is never below the Gaussian quantile.
  */
-export function calibratedIntervals(fc: MethodForecast, ratios: readonly number[]): IntervalForecast {
-  const q80 = shrunkQuantile(ratios, 0.8, Z80);
-  const q95 = shrunkQuantile(ratios, 0.95, Z95);
+export function calibratedIntervals(
+  fc: MethodForecast,
+  ratios: readonly number[],
+  options: { widenOnly?: boolean } = {},
+): IntervalForecast {
+  const floor = options.widenOnly ? 1 : 0;
+  const q80 = Math.max(shrunkQuantile(ratios, 0.8, Z80), floor * Z80);
+  const q95 = Math.max(shrunkQuantile(ratios, 0.95, Z95), floor * Z95);
   return {
     mean: fc.mean,
     lower80: fc.mean.map((m, i) => m - q80 * (fc.sd[i] ?? 0)),

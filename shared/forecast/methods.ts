@@ -2,6 +2,7 @@
 // from a clean history to point forecasts and model-based standard deviations by horizon; adding a
 // method is one entry here.
 
+import { autoregressionForecastSd, fitAutoregression, forecastAutoregression } from "./autoregression.js";
 import { classicalSeasonalIndex, removeSeasonalFigure, seasonalFactorAt } from "./decomposition.js";
 import {
   fitSmoothing,
@@ -10,6 +11,7 @@ import {
   type SmoothingModel,
   type SmoothingSpec,
 } from "./exponential-smoothing.js";
+import { decomposeMultiSeasonal } from "./multi-seasonal.js";
 import { deseasonaliseM4, naive2Forecast, naiveForecast, seasonalNaiveForecast } from "./naive.js";
 import { thetaForecast } from "./theta.js";
 
@@ -100,6 +102,13 @@ export const forecastMethods: Record<string, ForecastMethod> = {
     ctx.longPeriod > 1 && y.length >= 3 * ctx.longPeriod
       ? seasonalEtsOf(y, ctx, [{ trend: "N", season: "A", period: ctx.longPeriod }])
       : undefined,
+  /** Daily figure of the last two weeks taken out (of the logs when positive), then SES. */
+  "mstl-ses": (y, ctx) => multiSeasonal(y, ctx, false, (a) => plainSmoothing(a, ctx, "N")),
+  /** The same with the weekly figure taken out as well. */
+  "mstl-ses-week": (y, ctx) => multiSeasonal(y, ctx, true, (a) => plainSmoothing(a, ctx, "N")),
+  /** Daily figure taken out, then an autoregression on the last two points and the same time yesterday. */
+  "mstl-ar": (y, ctx) => multiSeasonal(y, ctx, false, (a) => laggedRegression(a, ctx)),
+  "mstl-ar-week": (y, ctx) => multiSeasonal(y, ctx, true, (a) => laggedRegression(a, ctx)),
   /** Median of the same position over the last cycles of the long period, shifted to the recent level. */
   "seasonal-median": (y, { horizon, period, longPeriod }) => {
     const p = longPeriod > 1 && y.length >= 3 * longPeriod ? longPeriod : period;
@@ -131,6 +140,50 @@ function longAdjusted(
   return {
     mean: d.restore(fc.mean),
     sd: fc.sd.map((s, h) => (d.kind === "multiplicative" ? s * (ones[h] ?? 1) : s)),
+  };
+}
+
+/** Daily cycles that estimate the daily figure for the multi-seasonal methods. */
+const RECENT_DAILY_CYCLES = 14;
+
+/**
+ * Takes out the daily (and, with `withWeek`, weekly) figure, additively on the logs of a positive
+ * series so that the pattern scales with the level, forecasts the rest with `inner`, and puts the
+ * figure back. The sd is carried to the original scale by the delta method.
+ */
+function multiSeasonal(
+  y: readonly number[],
+  ctx: MethodContext,
+  withWeek: boolean,
+  inner: (adjusted: number[]) => MethodForecast | undefined,
+): MethodForecast | undefined {
+  const { period, longPeriod } = ctx;
+  if (period <= 1 || y.length < 3 * period) return undefined;
+  if (withWeek && (longPeriod <= period || y.length < 3 * longPeriod)) return undefined;
+  const logs = y.every((v) => v > 0);
+  const x = logs ? y.map(Math.log) : [...y];
+  const d = decomposeMultiSeasonal(x, {
+    period,
+    longPeriod: withWeek ? longPeriod : 0,
+    recentCycles: RECENT_DAILY_CYCLES,
+  });
+  const fc = inner(d.adjusted);
+  if (!fc) return undefined;
+  const n = y.length;
+  const mean = fc.mean.map((v, h) => v + d.seasonalAt(n + h));
+  if (!mean.every(Number.isFinite)) return undefined;
+  return logs
+    ? { mean: mean.map(Math.exp), sd: fc.sd.map((s, h) => s * Math.exp(mean[h] ?? 0)) }
+    : { mean, sd: fc.sd };
+}
+
+/** Falls back to SES when the regression cannot be fitted (a series with no variation left in it). */
+function laggedRegression(x: readonly number[], ctx: MethodContext): MethodForecast | undefined {
+  const model = fitAutoregression(x, [1, 2, ctx.period]);
+  if (!model) return plainSmoothing(x, ctx, "N");
+  return {
+    mean: forecastAutoregression(model, x, ctx.horizon),
+    sd: autoregressionForecastSd(model, ctx.horizon),
   };
 }
 
