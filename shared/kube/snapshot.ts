@@ -163,64 +163,87 @@ export async function snapshotFromCluster(
   );
   const scoped = await chain;
   const narrowed = scoped?.selector ? { labelSelector: scoped.selector } : {};
-  const [pods, replicaSets, rest] = await Promise.all([
-    list("Pod", ns, narrowed),
+  // The pods' own reads (log tails, events of OOM-recovering pods) start as soon as the pods are in.
+  const podsRead = list("Pod", ns, narrowed).then((pods) => {
+    // The alert's own pod is in the view even when its labels no longer match its owner's
+    // selector (a pod relabelled out of its Deployment, e.g. quarantined).
+    const own = (scoped?.selector ? scoped.chain : []).filter(
+      (o) => o.kind === "Pod" && !pods.some((p) => p.metadata.name === o.metadata.name),
+    );
+    return [...pods, ...own];
+  });
+  const [pods, replicaSets, rest, podEvents, logs] = await Promise.all([
+    podsRead,
     list("ReplicaSet", ns, scoped?.top.kind === "Deployment" ? narrowed : {}),
     independent,
+    warningsOnly ? podsRead.then((p) => oomPodEvents(port, p)) : Promise.resolve([]),
+    opts.logs !== false
+      ? podsRead.then((p) => crashLogs(port, p, opts.maxLogs ?? 20, opts.tailLines ?? 20))
+      : Promise.resolve(new Map<string, string[]>()),
   ]);
   const items = [...pods, ...replicaSets, ...rest.flat()];
-  // The alert's own objects are in the view even when their labels no longer match (a pod
-  // relabelled out of its Deployment, e.g. quarantined).
   if (scoped?.selector)
     for (const o of scoped.chain)
-      if (!items.some((i) => i.kind === o.kind && i.metadata.name === o.metadata.name)) items.push(o);
-  if (warningsOnly) {
-    const seen = new Set(
-      items.filter((o) => o.kind === "Event").map((e) => `${e.metadata.namespace ?? ""}/${e.metadata.name}`),
-    );
-    const pods = items.filter((o) => o.kind === "Pod" && recoveringFromOom(o)).slice(0, MAX_POD_EVENT_READS);
-    const more = await Promise.all(
-      pods.map((p) =>
-        port
-          .events({ kind: "Pod", namespace: p.metadata.namespace ?? "", name: p.metadata.name })
-          .catch(() => []),
-      ),
-    );
-    for (const e of more.flat()) {
-      const k = `${e.metadata.namespace ?? ""}/${e.metadata.name}`;
-      if (!seen.has(k)) {
-        seen.add(k);
-        items.push({ ...e, kind: "Event" });
-      }
+      if (o.kind !== "Pod" && !items.some((i) => i.kind === o.kind && i.metadata.name === o.metadata.name))
+        items.push(o);
+  const seen = new Set(
+    items.filter((o) => o.kind === "Event").map((e) => `${e.metadata.namespace ?? ""}/${e.metadata.name}`),
+  );
+  for (const e of podEvents) {
+    const k = `${e.metadata.namespace ?? ""}/${e.metadata.name}`;
+    if (!seen.has(k)) {
+      seen.add(k);
+      items.push({ ...e, kind: "Event" });
+    }
+  }
+  return { list: { apiVersion: "v1", kind: "List", items }, logs };
+}
+
+/** Every event of the pods recovering from an OOM kill (the OOM analyzer dates the kill by them). */
+async function oomPodEvents(port: ClusterPort, pods: readonly KubeObject[]): Promise<KubeObject[]> {
+  const recovering = pods.filter(recoveringFromOom).slice(0, MAX_POD_EVENT_READS);
+  const events = await Promise.all(
+    recovering.map((p) =>
+      port
+        .events({ kind: "Pod", namespace: p.metadata.namespace ?? "", name: p.metadata.name })
+        .catch(() => []),
+    ),
+  );
+  return events.flat();
+}
+
+/** Log tails of crashed containers (the previous instance of a crash-looping one), at most `max`. */
+async function crashLogs(
+  port: ClusterPort,
+  pods: readonly KubeObject[],
+  max: number,
+  tailLines: number,
+): Promise<Map<string, string[]>> {
+  const wanted: { ns: string; pod: string; container: string; previous: boolean }[] = [];
+  for (const pod of pods) {
+    const st = (pod.status ?? {}) as PodStatus;
+    for (const c of [...(st.initContainerStatuses ?? []), ...(st.containerStatuses ?? [])]) {
+      const which = crashed(c);
+      if (which)
+        wanted.push({
+          ns: pod.metadata.namespace ?? "",
+          pod: pod.metadata.name,
+          container: c.name,
+          previous: which === "previous",
+        });
     }
   }
   const logs = new Map<string, string[]>();
-  if (opts.logs !== false) {
-    const wanted: { ns: string; pod: string; container: string; previous: boolean }[] = [];
-    for (const pod of items.filter((o) => o.kind === "Pod")) {
-      const st = (pod.status ?? {}) as PodStatus;
-      for (const c of [...(st.initContainerStatuses ?? []), ...(st.containerStatuses ?? [])]) {
-        const which = crashed(c);
-        if (which)
-          wanted.push({
-            ns: pod.metadata.namespace ?? "",
-            pod: pod.metadata.name,
-            container: c.name,
-            previous: which === "previous",
-          });
-      }
-    }
-    await Promise.all(
-      wanted.slice(0, opts.maxLogs ?? 20).map(async (w) => {
-        const text = await port
-          .podLogs(w.ns, w.pod, w.container, { previous: w.previous, tailLines: opts.tailLines ?? 20 })
-          .catch(() => "");
-        const lines = text.split("\n").filter((l) => l.trim().length > 0);
-        if (lines.length > 0) logs.set(logKey(w.ns, w.pod, w.container), lines);
-      }),
-    );
-  }
-  return { list: { apiVersion: "v1", kind: "List", items }, logs };
+  await Promise.all(
+    wanted.slice(0, max).map(async (w) => {
+      const text = await port
+        .podLogs(w.ns, w.pod, w.container, { previous: w.previous, tailLines })
+        .catch(() => "");
+      const lines = text.split("\n").filter((l) => l.trim().length > 0);
+      if (lines.length > 0) logs.set(logKey(w.ns, w.pod, w.container), lines);
+    }),
+  );
+  return logs;
 }
 
 export async function viewFromCluster(port: ClusterPort, opts: SnapshotOptions = {}): Promise<ClusterView> {

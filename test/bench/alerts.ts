@@ -12,6 +12,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { z } from "zod";
@@ -200,6 +201,9 @@ for (let i = 0; i < TOTAL; i += BATCH) {
   await warmDiagnosed;
   clearTimeout(timeout);
 }
+// How late the host's event loop runs during the storm: what every in-process function waits for.
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
 const roundTrips: number[] = [];
 const firstSent = new Map<string, number>(); // incident id → when its first alert was posted
 let failures = 0;
@@ -224,6 +228,7 @@ async function worker(): Promise<void> {
 }
 await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 const wall = (performance.now() - started) / 1000;
+loopDelay.disable();
 
 // Webhook → diagnosis.completed per incident: from the post that carried the incident's first alert.
 const incidents = (await listIncidents(host.deps.store, { limit: 100_000 })).filter(
@@ -267,6 +272,9 @@ console.log(
     inside.map((d) => d.metrics),
     0.5,
   ).toFixed(1)} ms`,
+);
+console.log(
+  `host event loop delay during the storm: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`,
 );
 await host.close();
 child.stdin.end();
