@@ -29,6 +29,12 @@ export const kinds: Readonly<Record<string, KindInfo>> = {
   },
   PodDisruptionBudget: { apiVersion: "policy/v1", plural: "poddisruptionbudgets", namespaced: true },
   NetworkPolicy: { apiVersion: "networking.k8s.io/v1", plural: "networkpolicies", namespaced: true },
+  // Written by quarantine_pod when the cluster runs Cilium (deny rules win over allows).
+  CiliumClusterwideNetworkPolicy: {
+    apiVersion: "cilium.io/v2",
+    plural: "ciliumclusterwidenetworkpolicies",
+    namespaced: false,
+  },
   ConfigMap: { apiVersion: "v1", plural: "configmaps", namespaced: true },
   Secret: { apiVersion: "v1", plural: "secrets", namespaced: true },
   ValidatingWebhookConfiguration: {

@@ -133,8 +133,15 @@ describe("sandbox flows", () => {
     apply(deny);
     try {
       const seen = during(30_000);
-      const intoShop = seen.filter((f) => !f.is_reply && f.destination?.namespace === "shop" && !f.l7);
+      const fromNode = (f: Flow) => f.source?.labels?.includes("reserved:host") === true;
+      const intoShop = seen.filter(
+        (f) => !f.is_reply && f.destination?.namespace === "shop" && !f.l7 && !fromNode(f),
+      );
       expect(intoShop.length).toBeGreaterThan(10);
+      // The kubelet's probes from each pod's node pass: a NetworkPolicy never blocks the node.
+      const probes = seen.filter((f) => fromNode(f) && f.destination?.namespace === "shop");
+      expect(probes.length).toBeGreaterThan(0);
+      expect(probes.every((f) => f.verdict === "FORWARDED")).toBe(true);
       for (const f of intoShop)
         expect(f).toMatchObject({
           verdict: "DROPPED",

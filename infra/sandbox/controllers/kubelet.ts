@@ -1,10 +1,12 @@
 // The kubelet model: for every pod bound to a healthy node it runs a container state machine
 // (pull → create → run → exit → back-off) and writes the pod status and events with the reasons
 // and messages a real kubelet uses (ContainerCreating, ErrImagePull, ImagePullBackOff,
-// CreateContainerConfigError, CrashLoopBackOff, OOMKilled, Unhealthy …).
+// CreateContainerConfigError, CrashLoopBackOff, OOMKilled, Unhealthy …). Its probes go through the
+// simulated datapath: a probe the policies drop (a Cilium deny on `host`) fails as a timeout.
 import { createHash } from "node:crypto";
 import type { KubeObject } from "../apiserver/types.js";
 import { kubeTime } from "../apiserver/types.js";
+import { loadPolicySet, POLICY_STORAGE_KEYS, PolicySet } from "../flows/policy.js";
 import {
   arr,
   isTerminal,
@@ -76,8 +78,16 @@ export class Kubelet {
   private readonly touched = new Map<string, KubeObject>();
   private nodesChanged = true;
   private lastFullSync = -Infinity;
+  private readonly policiesChanged: () => boolean;
+  private policies = new PolicySet([], new Map());
+  /** Pods with a probe the datapath drops: never idle, so the failures add up period by period. */
+  private readonly probesDropped = new Set<string>();
 
   constructor(private readonly ctx: SimContext) {
+    this.policiesChanged = ctx.changes([
+      ...POLICY_STORAGE_KEYS.filter((k) => ctx.store.catalog.forStorageKey(k)),
+      "namespaces",
+    ]);
     ctx.store.subscribe(ctx.rt.pods.storageKey, (e) => {
       const uid = e.object.metadata.uid ?? "";
       if (e.type === "DELETED") {
@@ -90,6 +100,11 @@ export class Kubelet {
 
   step(): void {
     const ctx = this.ctx;
+    if (this.policiesChanged()) {
+      this.policies = loadPolicySet(ctx.store);
+      // A new policy can block any pod's probes: every pod looks at them again once.
+      for (const rt of ctx.runtimes.values()) rt.idle = false;
+    }
     const nodes = new Map(ctx.store.list(ctx.rt.nodes).map((n) => [n.metadata.name ?? "", n]));
     // Like a kubelet's periodic resync: look at every pod now and then, otherwise only at the
     // pods that changed, that have something scheduled, or whose application a fault changed.
@@ -162,6 +177,7 @@ export class Kubelet {
       };
       ctx.runtimes.set(uid, rt);
     }
+    this.probesDropped.delete(uid);
     for (const c of arr(rec(pod.spec).containers)) {
       const name = String(c.name);
       let cr = rt.containers.get(name);
@@ -184,9 +200,9 @@ export class Kubelet {
     const signature = [...rt.containers.values()]
       .map((c) => `${c.phase}|${c.ready}|${c.restartCount}|${c.waitingMessage ?? ""}|${c.startedAt ?? ""}`)
       .join(";");
-    rt.idle = [...rt.containers.values()].every(
-      (c) => c.phase === "running" && c.until === undefined && c.ready,
-    );
+    rt.idle =
+      !this.probesDropped.has(uid) &&
+      [...rt.containers.values()].every((c) => c.phase === "running" && c.until === undefined && c.ready);
     if (signature === rt.signature && pod.metadata.resourceVersion === rt.writtenRv) return;
     rt.signature = signature;
     rt.writtenRv = this.writeStatus(pod, node, rt);
@@ -333,13 +349,15 @@ export class Kubelet {
     const probe = rec(c.readinessProbe);
     const hasProbe = Object.keys(probe).length > 0;
     const started = now - (cr.startedAt ?? now) >= Number(probe.initialDelaySeconds ?? 0) * 1000;
+    const dropped = hasProbe && this.probeDropped(pod, node, c, probe);
     if (!hasProbe) cr.ready = true;
-    else if (behaviour.readinessFailing) {
+    else if (behaviour.readinessFailing || dropped) {
       const period = Number(probe.periodSeconds ?? 10) * 1000;
       if (started && (now - (cr.startedAt ?? now)) % period < ctx.dtMs) {
         cr.readyFailures += 1;
         if (cr.readyFailures >= Number(probe.failureThreshold ?? 3)) cr.ready = false;
-        const what = probeFailure(probe, 503, this.ctx.runtimes.get(pod.metadata.uid ?? "")?.ip);
+        const ip = this.ctx.runtimes.get(pod.metadata.uid ?? "")?.ip;
+        const what = dropped ? probeTimeout(probe, c, ip) : probeFailure(probe, 503, ip);
         ctx.event(
           pod,
           "Warning",
@@ -360,7 +378,8 @@ export class Kubelet {
   private liveness(pod: KubeObject, node: KubeObject, c: Obj, cr: ContainerRuntime): void {
     const ctx = this.ctx;
     const probe = rec(c.livenessProbe);
-    if (!Object.keys(probe).length || !ctx.behaviourOf(pod).livenessFailing) {
+    const dropped = Object.keys(probe).length > 0 && this.probeDropped(pod, node, c, probe);
+    if (!Object.keys(probe).length || !(ctx.behaviourOf(pod).livenessFailing || dropped)) {
       cr.liveFailures = 0;
       return;
     }
@@ -369,7 +388,8 @@ export class Kubelet {
     if (since < Number(probe.initialDelaySeconds ?? 0) * 1000 || since % period >= ctx.dtMs) return;
     const field = `spec.containers{${String(c.name)}}`;
     cr.liveFailures = (cr.liveFailures ?? 0) + 1;
-    const what = probeFailure(probe, 500, ctx.runtimes.get(pod.metadata.uid ?? "")?.ip);
+    const ip = ctx.runtimes.get(pod.metadata.uid ?? "")?.ip;
+    const what = dropped ? probeTimeout(probe, c, ip) : probeFailure(probe, 500, ip);
     ctx.event(pod, "Warning", "Unhealthy", `Liveness probe failed: ${what}`, this.source(node), field);
     if (cr.liveFailures < Number(probe.failureThreshold ?? 3)) return;
     ctx.event(
@@ -382,6 +402,23 @@ export class Kubelet {
     );
     cr.liveFailures = 0;
     this.exit(pod, node, c, cr, "Error", 137);
+  }
+
+  /** Whether the datapath drops this probe: a connection from the pod's node (entity host) to the pod. */
+  private probeDropped(pod: KubeObject, node: KubeObject, c: Obj, probe: Obj): boolean {
+    if (!this.policies.size) return false;
+    const port = probePort(probe, c);
+    const rt = this.ctx.runtimes.get(pod.metadata.uid ?? "");
+    if (port === undefined || !rt) return false;
+    const verdict = this.policies.decide(
+      { ip: nodeIp(node), entity: "host" },
+      { ip: rt.ip, namespace: pod.metadata.namespace ?? "default", labels: pod.metadata.labels ?? {} },
+      port,
+      "TCP",
+    );
+    if (verdict.verdict !== "DROPPED") return false;
+    this.probesDropped.add(rt.uid);
+    return true;
   }
 
   private exit(
@@ -525,9 +562,7 @@ export class Kubelet {
     cond("PodScheduled", true);
     const order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"];
     conditions.sort((a, b) => order.indexOf(String(a.type)) - order.indexOf(String(b.type)));
-    const hostIP = String(
-      arr(rec(node.status).addresses).find((a) => a.type === "InternalIP")?.address ?? "10.0.0.1",
-    );
+    const hostIP = nodeIp(node);
     const next: Obj = {
       ...status,
       phase,
@@ -542,6 +577,29 @@ export class Kubelet {
     return ctx.store.update(ctx.rt.pods, { ...pod, status: next }, { subresource: "status" }).metadata
       .resourceVersion;
   }
+}
+
+function nodeIp(node: KubeObject): string {
+  return String(arr(rec(node.status).addresses).find((a) => a.type === "InternalIP")?.address ?? "10.0.0.1");
+}
+
+/** The numeric port an HTTP, TCP or gRPC probe connects to (a named port through the container's ports). */
+export function probePort(probe: Obj, container: Obj): number | undefined {
+  const port = rec(probe.httpGet).port ?? rec(probe.tcpSocket).port ?? rec(probe.grpc).port;
+  if (typeof port === "number") return port;
+  if (typeof port !== "string") return undefined;
+  if (/^\d+$/.test(port)) return Number(port);
+  const named = arr(container.ports).find((p) => p.name === port)?.containerPort;
+  return typeof named === "number" ? named : undefined;
+}
+
+/** What the prober reports when the packets are dropped: the probe times out. */
+function probeTimeout(probe: Obj, c: Obj, ip = "10.244.0.1"): string {
+  const port = probePort(probe, c) ?? 8080;
+  const http = rec(probe.httpGet);
+  if (Object.keys(http).length)
+    return `Get "http://${ip}:${port}${String(http.path ?? "/")}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)`;
+  return `dial tcp ${ip}:${port}: i/o timeout`;
 }
 
 /** The probe result text the kubelet's prober reports for an HTTP or TCP probe. */

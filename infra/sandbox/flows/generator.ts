@@ -1,15 +1,17 @@
 // Samples the simulated traffic into Hubble flows each step: calls along the service graph at a
 // rate the demand model drives (one sampled call per `1/sampleRate` requests, at most
 // `maxCallsPerStep`), the DNS lookups before them, egress to external APIs, ingress from the
-// world to the graph's roots, and what an injected intrusion does. Verdicts come from the
-// policies in the store. Deterministic for a seed: its own PRNG, pods in name order.
-import type { KubeObject } from "../apiserver/types.js";
+// world to the graph's roots, the kubelet's probes from each pod's node, and what an injected
+// intrusion does. Verdicts come from the policies in the store. Deterministic for a seed: its own
+// PRNG, pods in name order.
+import { matcherFromSpec, type LabelSelectorSpec } from "../apiserver/selectors.js";
 import type { ResourceType } from "../apiserver/resources.js";
 import { arr, rec, type NetworkIntrusion, type SimContext } from "../controllers/context.js";
+import { probePort } from "../controllers/kubelet.js";
 import type { DemandRate } from "../demand.js";
 import type { Random } from "../random.js";
-import { serviceGraph, type EgressEdge, type ServiceEdge } from "./graph.js";
-import { PolicySet } from "./policy.js";
+import { hash, serviceGraph, type EgressEdge, type ServiceEdge } from "./graph.js";
+import { loadPolicySet, POLICY_STORAGE_KEYS, PolicySet } from "./policy.js";
 import { FlowRecorder, type FlowEndpoint } from "./record.js";
 import type { HubbleFlow } from "./schema.js";
 
@@ -31,13 +33,19 @@ interface IndexedPod extends FlowEndpoint {
   port: number;
 }
 
+/** A readiness or liveness probe the kubelet sends from the pod's node every `periodMs`. */
+interface Probe {
+  pod: IndexedPod;
+  host: FlowEndpoint;
+  port: number;
+  periodMs: number;
+  /** Phase within the period, from the pod's name: probes of different pods do not line up. */
+  offsetMs: number;
+}
+
 const WORLD_CLIENTS = ["203.0.113.", "198.51.100.", "192.0.2."];
 const DNS_SHARE = 0.3;
-export const POLICY_STORAGE_KEYS = [
-  "networkpolicies.networking.k8s.io",
-  "ciliumnetworkpolicies.cilium.io",
-  "ciliumclusterwidenetworkpolicies.cilium.io",
-];
+export { POLICY_STORAGE_KEYS };
 
 export class FlowGenerator {
   readonly recorder: FlowRecorder;
@@ -49,6 +57,13 @@ export class FlowGenerator {
   private policies = new PolicySet([], new Map());
   private pods: IndexedPod[] = [];
   private byWorkload = new Map<string, IndexedPod[]>();
+  /** Pods a workload's Service selects: calls go to these (a quarantined pod is out of them). */
+  private byService = new Map<string, IndexedPod[]>();
+  /** Running pods by name, ready or not: probes and an intrusion keep going while unready. */
+  private running = new Map<string, IndexedPod>();
+  private probes: Probe[] = [];
+  /** The pod of a workload that runs the intrusion: it stays the same pod until it is gone. */
+  private readonly attackers = new Map<string, string>();
   private dns: IndexedPod[] = [];
   private edges: (ServiceEdge | EgressEdge | { from: "world"; to: string; port: number; share: number })[] =
     [];
@@ -70,20 +85,7 @@ export class FlowGenerator {
 
   /** The policy set the datapath enforces now. */
   policySet(): PolicySet {
-    if (this.policiesDirty()) {
-      const { store } = this.opts.ctx;
-      const objects: KubeObject[] = [];
-      for (const k of POLICY_STORAGE_KEYS) {
-        const rt = this.type(k);
-        if (rt) objects.push(...store.list(rt));
-      }
-      const nsLabels = new Map<string, Record<string, string>>();
-      for (const ns of store.list(store.resource("namespaces"))) {
-        const name = ns.metadata.name ?? "";
-        nsLabels.set(name, { ...ns.metadata.labels, "kubernetes.io/metadata.name": name });
-      }
-      this.policies = new PolicySet(objects, nsLabels);
-    }
+    if (this.policiesDirty()) this.policies = loadPolicySet(this.opts.ctx.store);
     return this.policies;
   }
 
@@ -108,6 +110,7 @@ export class FlowGenerator {
       const e = this.edges[i];
       if (e) this.call(e, t(), policies, out);
     }
+    this.probeFlows(start, now, policies, out);
     for (const [key, b] of this.opts.ctx.behaviour)
       if (b.networkIntrusion) this.intrusion(key, b.networkIntrusion, start, dtMs, policies, out);
     out.sort((a, b) => a.t - b.t);
@@ -117,35 +120,69 @@ export class FlowGenerator {
   private index(now: number): void {
     const { ctx } = this.opts;
     this.indexedAt = now;
-    const services = new Set(
-      ctx.store.list(ctx.rt.services).map((s) => `${s.metadata.namespace}/${s.metadata.name}`),
+    const services = new Map(
+      ctx.store
+        .list(ctx.rt.services)
+        .map((s) => [
+          `${s.metadata.namespace}/${s.metadata.name}`,
+          matcherFromSpec({ matchLabels: rec(rec(s.spec).selector) } as LabelSelectorSpec),
+        ]),
+    );
+    const nodeIps = new Map(
+      ctx.store
+        .list(ctx.rt.nodes)
+        .map((n) => [
+          n.metadata.name ?? "",
+          String(arr(rec(n.status).addresses).find((a) => a.type === "InternalIP")?.address ?? ""),
+        ]),
     );
     const pods: IndexedPod[] = [];
-    for (const p of ctx.store.list(ctx.rt.pods)) {
+    this.running = new Map();
+    this.probes = [];
+    const all = [...ctx.store.list(ctx.rt.pods)].sort((a, b) =>
+      (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""),
+    );
+    for (const p of all) {
       const status = rec(p.status);
       const ip = status.podIP;
       if (status.phase !== "Running" || typeof ip !== "string") continue;
-      if (!arr(status.conditions).some((c) => c.type === "Ready" && c.status === "True")) continue;
       const key = ctx.runtimes.get(p.metadata.uid ?? "")?.workload ?? ctx.workloadOf(p) ?? "";
       const [, kind = "Pod", name = p.metadata.name ?? ""] = key.split("/");
-      const c0 = arr(rec(p.spec).containers)[0];
-      const port = Number(arr(c0?.ports)[0]?.containerPort ?? 8080);
-      pods.push({
+      const containers = arr(rec(p.spec).containers);
+      const port = Number(arr(containers[0]?.ports)[0]?.containerPort ?? 8080);
+      const node = String(rec(p.spec).nodeName ?? "");
+      const pod: IndexedPod = {
         ip,
         namespace: p.metadata.namespace ?? "default",
         labels: p.metadata.labels ?? {},
         podName: p.metadata.name ?? "",
-        node: String(rec(p.spec).nodeName ?? ""),
+        node,
         workload: { name, kind },
         workloadKey: key,
         port,
-      });
+      };
+      this.running.set(pod.podName ?? "", pod);
+      const host: FlowEndpoint = { ip: nodeIps.get(node) || "10.0.0.1", entity: "host", node };
+      for (const c of containers)
+        for (const probe of [rec(c.readinessProbe), rec(c.livenessProbe)]) {
+          const port = probePort(probe, c);
+          if (port === undefined) continue;
+          const periodMs = Number(probe.periodSeconds ?? 10) * 1000;
+          const offsetMs = hash(`${pod.podName}/${String(c.name)}/${port}`) % periodMs;
+          this.probes.push({ pod, host, port, periodMs, offsetMs });
+        }
+      if (arr(status.conditions).some((c) => c.type === "Ready" && c.status === "True")) pods.push(pod);
     }
-    pods.sort((a, b) => (a.podName ?? "").localeCompare(b.podName ?? ""));
     this.pods = pods;
     this.byWorkload = new Map();
-    for (const p of pods)
+    this.byService = new Map();
+    for (const p of pods) {
       this.byWorkload.set(p.workloadKey, [...(this.byWorkload.get(p.workloadKey) ?? []), p]);
+      const [ns = "", , name = ""] = p.workloadKey.split("/");
+      const selects = services.get(`${ns}/${name}`);
+      if (selects?.(p.labels))
+        this.byService.set(p.workloadKey, [...(this.byService.get(p.workloadKey) ?? []), p]);
+    }
     this.dns = pods.filter((p) => p.labels?.["k8s-app"] === "kube-dns");
     if (!this.dns.length) this.dns = coreDns(pods[0]?.node);
     const graphWorkloads = [...this.byWorkload].flatMap(([key, list]) => {
@@ -212,7 +249,7 @@ export class FlowGenerator {
   ): void {
     const r = this.opts.random;
     if (e.from === "world") {
-      const dst = this.pick(this.byWorkload.get((e as { to: string }).to) ?? []);
+      const dst = this.pick(this.byService.get((e as { to: string }).to) ?? []);
       if (!dst) return;
       const src: FlowEndpoint = {
         ip: `${this.pick(WORLD_CLIENTS) ?? "203.0.113."}${1 + Math.floor(r() * 250)}`,
@@ -228,7 +265,7 @@ export class FlowGenerator {
       dst = { ip: e.ip, fqdn: e.fqdn };
       name = `${e.fqdn}.`;
     } else {
-      dst = this.pick(this.byWorkload.get(e.to) ?? []);
+      dst = this.pick(this.byService.get(e.to) ?? []);
       const [ns, , svc] = e.to.split("/");
       name = `${svc}.${ns}.svc.cluster.local.`;
     }
@@ -364,7 +401,11 @@ export class FlowGenerator {
     policies: PolicySet,
     out: Emitted[],
   ): void {
-    const attacker = this.byWorkload.get(key)?.[0];
+    let attacker = this.running.get(this.attackers.get(key) ?? "");
+    if (!attacker) {
+      attacker = this.byWorkload.get(key)?.[0];
+      if (attacker) this.attackers.set(key, attacker.podName ?? "");
+    }
     if (!attacker || !this.pods.length) return;
     const r = this.opts.random;
     const n = Math.min(1000, Math.round((b.scanPerSecond * dtMs) / 1000));
@@ -390,6 +431,22 @@ export class FlowGenerator {
         () => "abcdefghijklmnopqrstuvwxyz234567"[Math.floor(r() * 32)],
       ).join("");
       this.lookup(attacker, `${label}.${b.tunnelDomain}.`, [], start + r() * dtMs, policies, out);
+    }
+  }
+
+  /**
+   * The kubelet's probes due in [start, now) as TCP connections from the node. Every probe of a pod
+   * under an ingress policy is recorded (its verdict is the datapath's); others, always forwarded,
+   * at the call sampling rate, so thousands of probed pods stay cheap.
+   */
+  private probeFlows(start: number, now: number, policies: PolicySet, out: Emitted[]): void {
+    for (const p of this.probes) {
+      let t = p.offsetMs + Math.ceil((start - p.offsetMs) / p.periodMs) * p.periodMs;
+      if (t >= now) continue;
+      const policed = policies.policesIngress(p.pod);
+      for (; t < now; t += p.periodMs)
+        if (policed || this.opts.random() < this.sampleRate)
+          this.tcp(p.host, p.pod, p.port, t, policies, out, true, true);
     }
   }
 

@@ -2,22 +2,32 @@
 // CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (cilium.io/v2) objects. An endpoint
 // selected by any policy for a direction is default-deny in that direction; traffic passes when
 // some rule allows it on both the sender's egress and the receiver's ingress; Cilium deny rules
-// (ingressDeny/egressDeny) win over every allow. Limits: see README.md.
+// (ingressDeny/egressDeny) win over every allow. The pod's own node (entity `host`: kubelet
+// probes) may always reach it unless a deny rule says otherwise, as NetworkPolicy specifies and
+// Cilium's allow-localhost does. Limits: see README.md.
+import type { ObjectStore } from "../apiserver/store.js";
 import type { KubeObject } from "../apiserver/types.js";
 import { matcherFromSpec, type LabelSelectorSpec } from "../apiserver/selectors.js";
 import { arr, rec, type Obj } from "../controllers/context.js";
 
 export const NAMESPACE_LABEL = "io.kubernetes.pod.namespace";
 
-/** One side of a connection: a pod (namespace + labels) or something outside the cluster. */
+/** Cilium's reserved identities for peers in the cluster that are not pods. */
+export type ReservedEntity = "host" | "remote-node" | "kube-apiserver";
+
+/** One side of a connection: a pod (namespace + labels), a node or the API server, or the world. */
 export interface PolicyPeer {
   ip: string;
   /** Pods only. */
   namespace?: string;
   labels?: Record<string, string>;
+  /** Not a pod but in the cluster: `host` is the node the other side runs on. Neither: the world. */
+  entity?: ReservedEntity;
   /** DNS name the client resolved (egress to the world). */
   fqdn?: string;
 }
+
+const isWorld = (p: PolicyPeer) => p.namespace === undefined && p.entity === undefined;
 
 export interface PolicyRef {
   name: string;
@@ -68,6 +78,11 @@ export class PolicySet {
     return this.policies.length;
   }
 
+  /** Whether some policy selects the pod for ingress (allow-list or deny rules). */
+  policesIngress(pod: PolicyPeer): boolean {
+    return this.policies.some((p) => (p.ingress || p.ingressDeny.length) && p.selects(pod));
+  }
+
   decide(src: PolicyPeer, dst: PolicyPeer, port: number, protocol: "TCP" | "UDP"): PolicyVerdict {
     if (!this.policies.length) return { verdict: "FORWARDED" };
     const egress = src.namespace !== undefined ? this.side(src, dst, port, protocol, "egress") : undefined;
@@ -93,6 +108,8 @@ export class PolicySet {
       const deny = dir === "ingress" ? p.ingressDeny : p.egressDeny;
       if (deny.some((r) => r.peer(peer) && r.port(port, protocol)))
         return { verdict: "DROPPED", reason: "POLICY_DENY", direction, deniedBy: p.ref };
+      // The node's own traffic to its pods (probes) passes every allow-list; only a deny stops it.
+      if (dir === "ingress" && peer.entity === "host") continue;
       const allow = dir === "ingress" ? p.ingress : p.egress;
       if (!allow) continue;
       selected = true;
@@ -105,6 +122,26 @@ export class PolicySet {
 }
 
 export const policyKinds = ["NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"];
+export const POLICY_STORAGE_KEYS = [
+  "networkpolicies.networking.k8s.io",
+  "ciliumnetworkpolicies.cilium.io",
+  "ciliumclusterwidenetworkpolicies.cilium.io",
+];
+
+/** The policies the store holds now, with the namespaces' labels (storage keys not served are skipped). */
+export function loadPolicySet(store: ObjectStore): PolicySet {
+  const objects: KubeObject[] = [];
+  for (const k of POLICY_STORAGE_KEYS) {
+    const rt = store.catalog.forStorageKey(k);
+    if (rt) objects.push(...store.list(rt));
+  }
+  const nsLabels = new Map<string, Record<string, string>>();
+  for (const ns of store.list(store.resource("namespaces"))) {
+    const name = ns.metadata.name ?? "";
+    nsLabels.set(name, { ...ns.metadata.labels, "kubernetes.io/metadata.name": name });
+  }
+  return new PolicySet(objects, nsLabels);
+}
 
 function compile(o: KubeObject, nsLabels: Map<string, Record<string, string>>): CompiledPolicy | undefined {
   const spec = rec(o.spec);
@@ -209,7 +246,13 @@ function k8sPorts(list: unknown): PortMatch {
 
 // --- Cilium ---
 
-/** Cilium label selectors carry source prefixes (`k8s:app`, `any:app`); the sandbox's labels have none. */
+/**
+ * Cilium label selectors carry source prefixes (`k8s:app`, `any:app`); the sandbox's labels have none.
+ * An empty selector means every pod (of the policy's namespace for a CNP). Otherwise Cilium matches
+ * the selector against every identity: a reserved one carries only `reserved:<entity>`, so
+ * `reserved:host` selects the node and `NotIn`/`DoesNotExist` match reserved identities too, except
+ * in a CNP, whose selectors are pinned to its namespace, which reserved identities lack.
+ */
 function ciliumSelector(sel: unknown, ns: string | undefined): (peer: PolicyPeer) => boolean {
   const s = rec(sel);
   const strip = (k: string) => k.replace(/^(k8s|any):/, "");
@@ -222,10 +265,13 @@ function ciliumSelector(sel: unknown, ns: string | undefined): (peer: PolicyPeer
   }));
   const nsPinned = NAMESPACE_LABEL in matchLabels || matchExpressions.some((e) => e.key === NAMESPACE_LABEL);
   const m = matcherFromSpec({ matchLabels, matchExpressions });
+  const wildcard = !Object.keys(matchLabels).length && !matchExpressions.length;
+  const reservedToo = !wildcard && (nsPinned || ns === undefined);
   return (peer) =>
-    peer.namespace !== undefined &&
-    (nsPinned || ns === undefined || peer.namespace === ns) &&
-    m({ ...peer.labels, [NAMESPACE_LABEL]: peer.namespace });
+    peer.namespace !== undefined
+      ? (nsPinned || ns === undefined || peer.namespace === ns) &&
+        m({ ...peer.labels, [NAMESPACE_LABEL]: peer.namespace })
+      : reservedToo && m({ [`reserved:${peer.entity ?? "world"}`]: "" });
 }
 
 function ciliumPorts(list: unknown): PortMatch {
@@ -258,11 +304,16 @@ function fqdnMatch(list: unknown): PeerMatch | undefined {
 
 const escape = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
 
+/** world, cluster (pods and the cluster's reserved identities), host, remote-node, kube-apiserver, all. */
 function entityMatch(list: unknown): PeerMatch | undefined {
   if (!Array.isArray(list)) return undefined;
   const entities = new Set(list.map(String));
+  if (entities.has("world-ipv4")) entities.add("world");
   return (peer) =>
-    entities.has("all") || (peer.namespace === undefined ? entities.has("world") : entities.has("cluster"));
+    entities.has("all") ||
+    (isWorld(peer)
+      ? entities.has("world")
+      : entities.has("cluster") || (peer.entity !== undefined && entities.has(peer.entity)));
 }
 
 function ciliumRule(r: Obj, ns: string | undefined, dir: "from" | "to"): Rule | undefined {
@@ -280,7 +331,7 @@ function ciliumRule(r: Obj, ns: string | undefined, dir: "from" | "to"): Rule | 
       : []),
     ...arr(r[`${dir}CIDRSet`]).map((c) => cidrMatch(String(c.cidr ?? ""), c.except)),
   ];
-  if (cidrs.length) peers.push((p) => p.namespace === undefined && cidrs.some((m) => m(p)));
+  if (cidrs.length) peers.push((p) => isWorld(p) && cidrs.some((m) => m(p)));
   const fqdns = dir === "to" ? fqdnMatch(r.toFQDNs) : undefined;
   if (fqdns) peers.push(fqdns);
   const hasPorts = Array.isArray(r.toPorts) && r.toPorts.length > 0;

@@ -1,10 +1,10 @@
 // Builds Hubble flow records (protojson shape, zero values omitted) for one observed packet of
 // the simulated datapath: where it was seen, what the policy decided, which endpoints it joined.
 import { hash } from "./graph.js";
-import { DROP_REASON_CODES, type PolicyRef, type PolicyVerdict } from "./policy.js";
+import { DROP_REASON_CODES, type PolicyRef, type PolicyVerdict, type ReservedEntity } from "./policy.js";
 import type { HubbleFlow } from "./schema.js";
 
-/** A network endpoint as Hubble sees it: a pod (with identity) or an address outside the cluster. */
+/** A network endpoint as Hubble sees it: a pod (with identity), a node, or an address outside the cluster. */
 export interface FlowEndpoint {
   ip: string;
   /** Pods: namespace, labels, name, node. */
@@ -12,6 +12,8 @@ export interface FlowEndpoint {
   labels?: Record<string, string>;
   podName?: string;
   node?: string;
+  /** Not a pod but in the cluster: the node (`host` seen from its own pods), other nodes, the API server. */
+  entity?: ReservedEntity;
   workload?: { name: string; kind: string };
   /** DNS name (egress to the world). */
   fqdn?: string;
@@ -30,8 +32,16 @@ const IGNORED_LABELS = new Set([
   "job-name",
 ]);
 
+/** Cilium's numeric identities of the reserved entities. */
+const RESERVED_IDENTITY: Record<ReservedEntity | "world", number> = {
+  host: 1,
+  world: 2,
+  "remote-node": 6,
+  "kube-apiserver": 7,
+};
+
 export function hubbleLabels(e: FlowEndpoint, cluster: string): string[] {
-  if (e.namespace === undefined) return ["reserved:world"];
+  if (e.namespace === undefined) return [`reserved:${e.entity ?? "world"}`];
   const out = Object.entries(e.labels ?? {})
     .filter(([k]) => !IGNORED_LABELS.has(k))
     .map(([k, v]) => `k8s:${k}=${v}`);
@@ -51,7 +61,10 @@ export class FlowRecorder {
 
   /** The `source`/`destination` object; pods' are cached by IP and name. */
   endpoint(e: FlowEndpoint): Record<string, unknown> {
-    if (e.namespace === undefined) return { identity: 2, labels: ["reserved:world"] };
+    if (e.namespace === undefined) {
+      const entity = e.entity ?? "world";
+      return { identity: RESERVED_IDENTITY[entity], labels: [`reserved:${entity}`] };
+    }
     const key = `${e.ip}/${e.podName ?? ""}`;
     let out = this.endpoints.get(key);
     if (!out) {
