@@ -8,6 +8,7 @@ import { incidentNotify } from "./incident-notify/index.js";
 import { llmRemediation } from "./llm-remediation/index.js";
 import { remediationAssessor } from "./remediation-assessor/index.js";
 import { forecastScaling } from "./forecast-scaling/index.js";
+import { hubbleQuarantine } from "./hubble-quarantine/index.js";
 import { sloCheck } from "./slo-check/index.js";
 
 export const functions: readonly ProphetFunction[] = [
@@ -20,6 +21,7 @@ export const functions: readonly ProphetFunction[] = [
   sloCheck,
   anomalyTrigger,
   forecastScaling,
+  hubbleQuarantine,
 ];
 
 export function findFunction(name: string): ProphetFunction | undefined {

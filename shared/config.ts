@@ -80,6 +80,26 @@ export const configSchema = z.object({
   PROPHET_POLICY_FILES: z.string().optional(),
   /** Comma-separated SLO spec files or directories (Sloth, OpenSLO, SLOViolation YAML), besides the cluster's objects. */
   PROPHET_SLO_FILES: z.string().optional(),
+  /** Hubble Relay (host:port) hubble-quarantine pulls flows from every minute (gRPC, plaintext). */
+  HUBBLE_RELAY_ADDRESS: z.string().min(1).optional(),
+  /** Or flows as JSONL over HTTP (`?since=<RFC 3339>`), e.g. the sandbox's /sandbox/flows. */
+  HUBBLE_FLOWS_URL: url("Hubble flows URL").optional(),
+  /** How long hubble-quarantine learns each workload's traffic before it judges it (e.g. 24h). */
+  PROPHET_FLOW_LEARNING: z
+    .string()
+    .regex(/^(\d+[wdhms])+$/, "expected a duration like 12h or 1d12h")
+    .default("24h"),
+  /** What a detection at or above PROPHET_FLOW_QUARANTINE_SCORE does: nothing more (off), propose a
+   * quarantine that needs approval (propose), or let the remediation policy decide (policy). */
+  PROPHET_FLOW_QUARANTINE: z.enum(["off", "propose", "policy"]).default("propose"),
+  PROPHET_FLOW_QUARANTINE_SCORE: z.coerce.number({ error: "expected a number" }).min(0).max(1).default(0.8),
+  /** Comma-separated namespaces where a new east-west edge is lateral movement (default kube-system). */
+  PROPHET_FLOW_SENSITIVE_NAMESPACES: z.string().optional(),
+  /** Quarantines expire after this long unless released earlier (e.g. 4h); unset: never. */
+  PROPHET_QUARANTINE_TTL: z
+    .string()
+    .regex(/^(\d+[wdhms])+$/, "expected a duration like 4h")
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -9,6 +9,7 @@ import type { MetricsPort } from "./ports/metrics.js";
 import type { Notifier } from "./ports/notify.js";
 import type { Store } from "./ports/store.js";
 import type { SloSettings } from "./slo/check.js";
+import type { FlowSettings } from "./flows/settings.js";
 import type { AnomalyTriggerSettings } from "./anomaly/trigger/trigger.js";
 import type { RemediationSettings } from "./remediation/settings.js";
 
@@ -33,6 +34,8 @@ export interface Deps {
   slo?: SloSettings;
   /** Where anomaly-trigger finds AnomalyActions besides the cluster (files), and its options. */
   anomaly?: AnomalyTriggerSettings;
+  /** Where hubble-quarantine pulls flows from, how long it learns, what a detection does. */
+  flows?: FlowSettings;
 }
 
 export interface Schedule {

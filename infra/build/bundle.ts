@@ -1,7 +1,7 @@
 // `npm run build`: one esbuild bundle per function per runtime in dist/<runtime>/<function>/.
 // Heavy SDKs stay behind dynamic imports (code-split chunks), so a function only loads what its
 // configuration uses: PGlite only without DATABASE_URL, the EventBridge client only on AWS.
-import { mkdirSync, rmSync, statSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync, statSync, readdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -91,6 +91,13 @@ export async function bundleAll(
         },
         logLevel: "warning",
       });
+      // The Relay client loads its .proto files from beside its own module (a chunk, or the entry).
+      if (fn.name === "hubble-quarantine")
+        for (const dir of [outdir, join(outdir, "chunks")]) {
+          mkdirSync(dir, { recursive: true });
+          for (const f of readdirSync(join(root, "shared/flows/grpc")).filter((n) => n.endsWith(".proto")))
+            copyFileSync(join(root, "shared/flows/grpc", f), join(dir, f));
+        }
       writeFileSync(
         join(outdir, "package.json"),
         JSON.stringify({ type: "module", main: "index.js" }, null, 2),

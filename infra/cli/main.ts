@@ -19,6 +19,7 @@ import { register as registerAnomalies } from "./commands/anomalies.js";
 import { register as registerCapacity } from "./commands/capacity.js";
 import { register as registerDiagnose } from "./commands/diagnose.js";
 import { register as registerForecast } from "./commands/forecast.js";
+import { register as registerNetpol } from "./commands/netpol.js";
 import { register as registerRemediation } from "./commands/remediation.js";
 import { register as registerSandbox } from "./commands/sandbox.js";
 import { register as registerSlo } from "./commands/slo.js";
@@ -75,12 +76,14 @@ export function buildProgram(): Command {
       let stopSandbox = async () => {};
       let kubeconfig: string | undefined;
       let prometheusUrl: string | undefined;
+      let flowsUrl: string | undefined;
       let setAlertWebhook: (url: string) => void = () => {};
       if (useSandbox) {
         const { launchSandbox } = await import("./commands/sandbox.js");
         const { sandbox, statePath } = await launchSandbox({ speed: cfg.PROPHET_SANDBOX_SPEED });
         kubeconfig = sandbox.kubeconfigPath;
         prometheusUrl = sandbox.prometheusUrl;
+        flowsUrl = `${sandbox.url}/sandbox/flows`;
         setAlertWebhook = (url) => sandbox.setAlertWebhook(url);
         log.info(
           {
@@ -108,6 +111,7 @@ export function buildProgram(): Command {
         log,
         ...(kubeconfig ? { kubeconfig } : {}),
         ...(prometheusUrl ? { prometheusUrl } : {}),
+        ...(flowsUrl ? { flowsUrl } : {}),
         ...(opts.port ? { port: Number(opts.port) } : {}),
       });
       // The sandbox's alert rules notify this host, as a cluster's Alertmanager would.
@@ -210,6 +214,7 @@ export function buildProgram(): Command {
   registerRemediation(program);
   registerSlo(program);
   registerCapacity(program);
+  registerNetpol(program);
   return program;
 }
 

@@ -29,6 +29,8 @@ export interface HostOptions {
   kubeconfig?: string;
   /** The Prometheus API to use when PROMETHEUS_URL names none (the sandbox's /prometheus). */
   prometheusUrl?: string;
+  /** The sandbox's Hubble flows (JSONL over HTTP) for hubble-quarantine's tick. */
+  flowsUrl?: string;
 }
 
 export interface RunningHost {
@@ -69,6 +71,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     ...(opts.log ? { log: opts.log } : {}),
     ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
     ...(opts.prometheusUrl ? { prometheusUrl: opts.prometheusUrl } : {}),
+    ...(opts.flowsUrl ? { flowsUrl: opts.flowsUrl } : {}),
   });
   const log = deps.log;
   const metrics = createHostMetrics(deps.store);

@@ -3,6 +3,7 @@
 import type { Config } from "../../shared/config.js";
 import type { SloSettings } from "../../shared/slo/check.js";
 import type { RemediationSettings } from "../../shared/remediation/settings.js";
+import { flowSettings } from "../../shared/flows/settings.js";
 import { ProphetError } from "../../shared/errors.js";
 import type { Deps } from "../../shared/function.js";
 import { systemClock, type Clock } from "../../shared/ports/clock.js";
@@ -180,7 +181,14 @@ export function sloSettings(cfg: Config): SloSettings {
 
 export async function createDeps(
   cfg: Config,
-  overrides: { clock?: Clock; log?: Logger; kubeconfig?: string; prometheusUrl?: string } = {},
+  overrides: {
+    clock?: Clock;
+    log?: Logger;
+    kubeconfig?: string;
+    prometheusUrl?: string;
+    /** The sandbox's /sandbox/flows when the local host runs one. */
+    flowsUrl?: string;
+  } = {},
 ): Promise<RuntimeDeps> {
   const log = overrides.log ?? createLogger(cfg.LOG_LEVEL);
   const platform = cloudPlatform(process.env);
@@ -210,6 +218,7 @@ export async function createDeps(
     cluster: cfg.PROPHET_CLUSTER,
     remediation: remediationSettings(cfg),
     slo: sloSettings(cfg),
+    flows: flowSettings(cfg, overrides.flowsUrl),
     close: () => store.close(),
   };
 }

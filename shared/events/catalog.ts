@@ -16,6 +16,8 @@ import { remediationEventDataSchema, remediationReviewedDataSchema } from "./sch
 import { knativePingDataSchema, scheduleTickDataSchema } from "./schemas/schedule.js";
 import { capacityChangedDataSchema, forecastComputedDataSchema } from "./schemas/forecast.js";
 import { sloEvaluatedDataSchema, sloViolatedDataSchema } from "./schemas/slo.js";
+import { flowAnomalyDataSchema, quarantineDataSchema } from "./schemas/flows.js";
+import { FLOW_BATCH_EVENT, flowBatchDataSchema } from "../flows/batch.js";
 import type { ProphetEvent } from "./envelope.js";
 
 export interface EventDefinition<S extends z.ZodType = z.ZodType> {
@@ -186,6 +188,38 @@ export const AnomalyDetected = define({
   schema: anomalyDetectedDataSchema,
 });
 
+export const FlowsBatch = define({
+  type: FLOW_BATCH_EVENT,
+  version: "1",
+  description:
+    "A batch of Hubble flows (exporter JSONL lines or parsed GetFlowsResponse objects) from a sidecar tailing the exporter file or a Relay client.",
+  direction: "inbound",
+  schema: flowBatchDataSchema,
+});
+export const FlowAnomaly = define({
+  type: "io.prophet.flow.anomaly",
+  version: "1",
+  description:
+    "hubble-quarantine found traffic the learned service map cannot explain (new egress, scan, lateral movement, drop storm, DNS exfiltration, traffic from a quarantined pod).",
+  direction: "emitted",
+  schema: flowAnomalyDataSchema,
+});
+export const QuarantineApplied = define({
+  type: "io.prophet.quarantine.applied",
+  version: "1",
+  description:
+    "A pod was quarantined (quarantine_pod ran and verified): out of its Services, its traffic denied.",
+  direction: "emitted",
+  schema: quarantineDataSchema,
+});
+export const QuarantineReleased = define({
+  type: "io.prophet.quarantine.released",
+  version: "1",
+  description: "A quarantined pod was released (its quarantine undone, or it expired).",
+  direction: "emitted",
+  schema: quarantineDataSchema,
+});
+
 export const KnativePing = define({
   type: "dev.knative.sources.ping",
   version: "1",
@@ -228,6 +262,10 @@ export const catalog: readonly EventDefinition[] = [
   ForecastComputed,
   CapacityChanged,
   AnomalyDetected,
+  FlowsBatch,
+  FlowAnomaly,
+  QuarantineApplied,
+  QuarantineReleased,
   KnativePing,
   ...apiServerTypes,
 ];

@@ -283,6 +283,40 @@ SELECT id, cluster, fingerprint, starts_at, alertname, severity, labels, status,
   FROM incidents;
 `,
   },
+  {
+    version: 9,
+    name: "flow baselines and detections",
+    sql: `
+-- hubble-quarantine (shared/flows/): the learned service map of each cluster (the Baseline's JSON,
+-- bounded by its caps) with the read cursor of the pulled flow source, and every detection key it
+-- announced (repeats are counted on the row; the evidence flows are kept for the incident).
+CREATE TABLE flow_baselines (
+  cluster     text PRIMARY KEY,
+  baseline    jsonb NOT NULL,
+  cursor      text,
+  updated_at  timestamptz NOT NULL
+);
+
+CREATE TABLE flow_detections (
+  cluster        text NOT NULL,
+  key            text NOT NULL,
+  detector       text NOT NULL,
+  identity       text NOT NULL,
+  namespace      text,
+  pod            text,
+  score          double precision NOT NULL,
+  message        text NOT NULL,
+  evidence       jsonb NOT NULL,
+  count          integer NOT NULL,
+  first_seen     timestamptz NOT NULL,
+  last_seen      timestamptz NOT NULL,
+  announced_at   timestamptz NOT NULL,
+  proposed       boolean NOT NULL,
+  PRIMARY KEY (cluster, key)
+);
+CREATE INDEX flow_detections_recent ON flow_detections (cluster, last_seen DESC);
+`,
+  },
 ];
 
 /** Serialises concurrent migrators (several replicas starting at once). */

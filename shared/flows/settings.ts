@@ -1,0 +1,46 @@
+// hubble-quarantine's settings, from the deployment's configuration (shared/config.ts): where it
+// pulls flows from on its minute tick, how long it learns, and what a strong detection does.
+import { parseDuration } from "../duration.js";
+
+export interface FlowSettings {
+  /** Hubble Relay host:port (gRPC) pulled every minute; absent: only pushed batches are read. */
+  relayAddress?: string;
+  /** Flows as JSONL over HTTP (`?since=`), e.g. the sandbox's /sandbox/flows. */
+  flowsUrl?: string;
+  learningMs: number;
+  /** off: detections are reported only; propose: a quarantine waits for approval; policy: the
+   * remediation policy's approval mode decides. */
+  quarantine: "off" | "propose" | "policy";
+  quarantineScore: number;
+  sensitiveNamespaces?: string[];
+  /** Quarantines older than this are released on the tick; absent: never. */
+  quarantineTtlMs?: number;
+}
+
+export function flowSettings(
+  cfg: {
+    HUBBLE_RELAY_ADDRESS?: string | undefined;
+    HUBBLE_FLOWS_URL?: string | undefined;
+    PROPHET_FLOW_LEARNING: string;
+    PROPHET_FLOW_QUARANTINE: "off" | "propose" | "policy";
+    PROPHET_FLOW_QUARANTINE_SCORE: number;
+    PROPHET_FLOW_SENSITIVE_NAMESPACES?: string | undefined;
+    PROPHET_QUARANTINE_TTL?: string | undefined;
+  },
+  flowsUrl?: string,
+): FlowSettings {
+  const sensitive = cfg.PROPHET_FLOW_SENSITIVE_NAMESPACES?.split(",")
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const url = cfg.HUBBLE_FLOWS_URL ?? flowsUrl;
+  const ttl = cfg.PROPHET_QUARANTINE_TTL ? parseDuration(cfg.PROPHET_QUARANTINE_TTL) : undefined;
+  return {
+    ...(cfg.HUBBLE_RELAY_ADDRESS ? { relayAddress: cfg.HUBBLE_RELAY_ADDRESS } : {}),
+    ...(url ? { flowsUrl: url } : {}),
+    learningMs: (parseDuration(cfg.PROPHET_FLOW_LEARNING) ?? 86_400) * 1000,
+    quarantine: cfg.PROPHET_FLOW_QUARANTINE,
+    quarantineScore: cfg.PROPHET_FLOW_QUARANTINE_SCORE,
+    ...(sensitive?.length ? { sensitiveNamespaces: sensitive } : {}),
+    ...(ttl ? { quarantineTtlMs: ttl * 1000 } : {}),
+  };
+}
