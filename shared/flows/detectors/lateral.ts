@@ -32,7 +32,9 @@ export function lateralDetector(config: AnalyzerConfig): FlowDetector {
       if (!intoSensitive && !newPort) return undefined;
       const target = flow.dst.identity;
       const port = portLabel(v.portProto);
-      const key = `lateral|${flow.src.identity}|${target}|${port}`;
+      // One finding per source and destination namespace while it lasts: a scan opening hundreds
+      // of new edges is one lateral-movement finding (its count and evidence grow), not hundreds.
+      const key = `lateral|${flow.src.identity}|${dstNs}|${intoSensitive ? "sensitive" : "new-port"}`;
       return suppressor.offer(key, flow, () => ({
         detector: "lateral",
         ...actor(flow),

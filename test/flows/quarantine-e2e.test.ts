@@ -1,0 +1,118 @@
+// The quarantine loop on real parts, driven by the sandbox's simulated clock: hubble-quarantine
+// pulls the sandbox's Hubble flows every minute (JSONL over HTTP) and learns the service map;
+// then a pod of shop/cart turns intruder (scan, egress to 185.220.101.47:4444, DNS tunnelling).
+// The detection raises ProphetFlowAnomaly → incident → diagnosis → the planner's quarantine_pod,
+// which the gate holds for approval; once approved the pod is quarantined under the Cilium deny
+// policy and its flows are dropped while its probes still pass.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { HubbleFlow } from "../../infra/sandbox/index.js";
+import { QUARANTINED } from "../../shared/remediation/actions/quarantine-pod.js";
+import { listAudit } from "../../shared/store/audit.js";
+import { listIncidents } from "../../shared/store/incidents.js";
+import { startPipeline, type Pipeline } from "../remediation/pipeline-harness.js";
+
+type Endpoint = { pod_name?: string; labels?: string[] };
+type Flow = HubbleFlow & { source?: Endpoint; destination?: Endpoint };
+
+let p: Pipeline;
+const C2 = "185.220.101.47";
+
+beforeAll(async () => {
+  p = await startPipeline({ seed: 7, ticks: ["remediation-assess", "hubble-quarantine"] });
+  p.host.deps.flows = {
+    flowsUrl: `${p.sb.url}/sandbox/flows`,
+    learningMs: 20 * 60_000,
+    quarantine: "propose",
+    quarantineScore: 0.8,
+  };
+}, 60_000);
+afterAll(async () => {
+  await p?.close();
+});
+
+const detections = async () =>
+  (
+    await p.host.deps.store.query<{ detector: string; identity: string; pod: string | null; score: number }>(
+      "SELECT detector, identity, pod, score FROM flow_detections",
+    )
+  ).rows;
+const proposal = async () =>
+  (await p.remediations()).find((r) => r.action === "quarantine_pod" && r.status === "proposed");
+
+describe("hubble-quarantine on the sandbox: learn, detect, propose, approve, contain", () => {
+  let attacker = "";
+
+  it("learns the normal traffic without proposing anything", { timeout: 240_000 }, async () => {
+    await p.advance(30 * 60);
+    const { rows } = await p.host.deps.store.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM flow_baselines",
+    );
+    expect(rows[0]!.n).toBe(1);
+    expect((await detections()).filter((d) => d.score >= 0.8)).toEqual([]);
+    expect(await proposal()).toBeUndefined();
+  });
+
+  it("catches the intruder and holds its quarantine for approval", { timeout: 240_000 }, async () => {
+    p.sb.inject({ kind: "network-intrusion", target: "shop/cart" });
+    const took = await p.advanceUntil(600, async () => (await proposal()) !== undefined);
+    expect(took, "quarantine proposed").toBeDefined();
+    const found = await detections();
+    expect(found.map((d) => d.detector)).toContain("new-egress");
+    expect(found.every((d) => d.identity === "shop/cart" || d.score < 0.8)).toBe(true);
+    const rem = (await proposal())!;
+    expect(rem.target).toMatchObject({ kind: "Pod", namespace: "shop" });
+    attacker = rem.target.name;
+    const incidents = await listIncidents(p.host.deps.store, {});
+    expect(incidents.map((i) => i.alertname)).toContain("ProphetFlowAnomaly");
+    const audit = await listAudit(p.host.deps.store, { limit: 1000 });
+    expect(audit.some((r) => r.action === "flow.anomaly")).toBe(true);
+    // Not applied before a human says so.
+    const pod = await p.host.deps.kube!.get("Pod", "shop", attacker);
+    expect(pod?.metadata.labels?.[QUARANTINED]).toBeUndefined();
+
+    const res = await fetch(`${p.host.url}/api/approvals/${rem.id}/approve`, {
+      method: "POST",
+      body: JSON.stringify({ actor: "cli:secops" }),
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it(
+    "contains it: labelled, executed, its traffic dropped, its probes kept",
+    { timeout: 240_000 },
+    async () => {
+      const took = await p.advanceUntil(120, async () => {
+        const pod = await p.host.deps.kube!.get("Pod", "shop", attacker);
+        return pod?.metadata.labels?.[QUARANTINED] === "true";
+      });
+      expect(took, "pod quarantined").toBeDefined();
+      const executed = (await p.remediations()).find((r) => r.action === "quarantine_pod");
+      expect(executed?.status).toBe("executed");
+
+      // The flows of the next two minutes, once the policy has been seen by the datapath.
+      await p.advance(30);
+      const seen: Flow[] = [];
+      const stop = p.sb.flows.subscribe((line) => seen.push(line.flow as Flow));
+      try {
+        await p.advance(120);
+      } finally {
+        stop();
+      }
+      const after = seen.filter(
+        (f) => f.source?.pod_name === attacker || f.destination?.pod_name === attacker,
+      );
+      expect(after.length).toBeGreaterThan(0);
+      const fromNode = (f: Flow) => f.source?.labels?.includes("reserved:host") === true;
+      const dns = (f: Flow) => f.l4?.UDP?.destination_port === 53 || f.l4?.UDP?.source_port === 53;
+      const cut = after.filter(
+        (f) => !fromNode(f) && !dns(f) && !(f.destination?.labels ?? []).includes("reserved:host"),
+      );
+      expect(cut.length).toBeGreaterThan(0);
+      expect(cut.every((f) => f.verdict === "DROPPED")).toBe(true);
+      expect(after.some((f) => f.IP?.destination === C2 && f.verdict === "DROPPED")).toBe(true);
+      const probes = after.filter(fromNode);
+      expect(probes.length).toBeGreaterThan(0);
+      expect(probes.every((f) => f.verdict === "FORWARDED")).toBe(true);
+    },
+  );
+});
