@@ -61,7 +61,8 @@ describe("hubble-quarantine on the sandbox: learn, detect, propose, approve, con
     expect(found.every((d) => d.identity === "shop/cart" || d.score < 0.8)).toBe(true);
     const rem = (await proposal())!;
     expect(rem.target).toMatchObject({ kind: "Pod", namespace: "shop" });
-    attacker = rem.target.name;
+    attacker = rem.target?.name ?? "";
+    expect(attacker).not.toBe("");
     const incidents = await listIncidents(p.host.deps.store, {});
     expect(incidents.map((i) => i.alertname)).toContain("ProphetFlowAnomaly");
     const audit = await listAudit(p.host.deps.store, { limit: 1000 });
