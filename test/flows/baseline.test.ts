@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Baseline, cidrOf, packPort, ratePerMinute } from "../../shared/flows/baseline.js";
-import type { Flow, FlowPeer } from "../../shared/flows/types.js";
+import type { FlowPeer } from "../../shared/flows/types.js";
+import { flow, reply, world } from "../support/flows.js";
 
 const T0 = Date.UTC(2026, 0, 5, 8, 0, 0);
 const MIN = 60_000;
@@ -14,40 +15,6 @@ const pod = (ns: string, app: string, i = 0, ip = `10.1.${app.length}.${i + 1}`)
   selector: { app },
   numericIdentity: 1000 + app.length,
 });
-const world = (ip: string, names?: string[]): FlowPeer => ({
-  identity: "world",
-  ip,
-  numericIdentity: 2,
-  ...(names ? { names } : {}),
-});
-const flow = (
-  timeMs: number,
-  src: FlowPeer,
-  dst: FlowPeer,
-  dstPort: number,
-  o: Partial<Flow> = {},
-): Flow => ({
-  timeMs,
-  verdict: "FORWARDED",
-  isReply: false,
-  protocol: "TCP",
-  srcPort: 40000,
-  dstPort,
-  syn: true,
-  src,
-  dst,
-  ...o,
-});
-const reply = (f: Flow): Flow => ({
-  ...f,
-  src: f.dst,
-  dst: f.src,
-  srcPort: f.dstPort,
-  dstPort: f.srcPort,
-  isReply: true,
-  syn: false,
-});
-
 const cart = pod("shop", "cart");
 const redis = pod("shop", "redis");
 const TCP = (port: number) => packPort(port, "TCP");

@@ -3,6 +3,7 @@ import { ProphetError } from "../../shared/errors.js";
 import { FlowAnalyzer, parseAnalyzerConfig, type Detection } from "../../shared/flows/analyzer.js";
 import { labelEntropy, registeredDomain } from "../../shared/flows/detectors/dns-exfil.js";
 import type { Flow, FlowPeer } from "../../shared/flows/types.js";
+import { flow, reply as baseReply, world } from "../support/flows.js";
 import { seededRandom, type Random } from "../../shared/random.js";
 
 const T0 = Date.UTC(2026, 0, 5, 8, 0, 0);
@@ -27,41 +28,8 @@ const pod = (ns: string, app: string, i = 0): FlowPeer => ({
   selector: app === "kube-dns" ? { "k8s-app": "kube-dns" } : { app },
   numericIdentity: 1000 + (APPS[app] ?? 9),
 });
-const world = (ip: string, names?: string[]): FlowPeer => ({
-  identity: "world",
-  ip,
-  numericIdentity: 2,
-  ...(names ? { names } : {}),
-});
-const flow = (
-  timeMs: number,
-  src: FlowPeer,
-  dst: FlowPeer,
-  dstPort: number,
-  o: Partial<Flow> = {},
-): Flow => ({
-  timeMs,
-  verdict: "FORWARDED",
-  isReply: false,
-  protocol: "TCP",
-  srcPort: 40000,
-  dstPort,
-  syn: true,
-  src,
-  dst,
-  ...o,
-});
-const reply = (f: Flow, o: Partial<Flow> = {}): Flow => ({
-  ...f,
-  timeMs: f.timeMs + 1,
-  src: f.dst,
-  dst: f.src,
-  srcPort: f.dstPort,
-  dstPort: f.srcPort,
-  isReply: true,
-  syn: false,
-  ...o,
-});
+// Replies here come a millisecond after their request.
+const reply = (f: Flow, o: Partial<Flow> = {}): Flow => baseReply(f, { timeMs: f.timeMs + 1, ...o });
 const dnsQuery = (t: number, src: FlowPeer, name: string): Flow =>
   flow(t, src, pod("kube-system", "kube-dns", 0), 53, { protocol: "UDP", syn: false, dnsQuery: name });
 

@@ -9,6 +9,7 @@ import {
   type CiliumNetworkPolicy,
 } from "../../shared/flows/export.js";
 import type { Flow, FlowPeer } from "../../shared/flows/types.js";
+import { world } from "../support/flows.js";
 
 const T0 = Date.UTC(2026, 0, 5, 8, 0, 0);
 const pod = (ns: string, app: string, selector: Record<string, string> = { app }): FlowPeer => ({
@@ -18,12 +19,6 @@ const pod = (ns: string, app: string, selector: Record<string, string> = { app }
   ip: `10.0.${app.length}.1`,
   selector,
   numericIdentity: 1000 + app.length,
-});
-const world = (ip: string, names?: string[]): FlowPeer => ({
-  identity: "world",
-  ip,
-  numericIdentity: 2,
-  ...(names ? { names } : {}),
 });
 const host: FlowPeer = { identity: "host", numericIdentity: 1, ip: "192.168.0.10" };
 const flow = (

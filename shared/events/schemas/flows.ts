@@ -2,15 +2,9 @@
 // quarantine of a pod applied or released (io.prophet.quarantine.applied|released). The inbound
 // batch of flows (io.prophet.flows.batch) is defined with its reader in shared/flows/batch.ts.
 import { z } from "zod";
+import { DETECTOR_NAMES } from "../../flows/detectors/detector.js";
 
-const detectorName = z.enum([
-  "new-egress",
-  "scan",
-  "lateral",
-  "drop-storm",
-  "dns-exfil",
-  "quarantined-traffic",
-]);
+const detectorName = z.enum(DETECTOR_NAMES);
 
 /** One flow of the evidence, flattened for people and for storage. */
 export const evidenceFlowSchema = z.object({
