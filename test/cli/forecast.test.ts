@@ -1,7 +1,7 @@
 // `prophet forecast` on live data: a Prometheus-compatible API (the sandbox's), a duration horizon,
 // the forecast printed with its bands; on a terminal, an ASCII chart above it.
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { Command } from "commander";
+import { runCommand } from "../support/cli.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asciiChart } from "../../infra/cli/commands/chart.js";
 import { horizonPoints, printForecasts, register } from "../../infra/cli/commands/forecast.js";
 import { smallScenario, startSim, deployment, type SimHarness } from "../sandbox/sim-harness.js";
@@ -17,29 +17,7 @@ describe("prophet forecast --prometheus", () => {
     await sim?.close();
   });
 
-  async function run(args: string[]): Promise<{ out: string; err: string; code: number | undefined }> {
-    let out = "";
-    let err = "";
-    const w = vi.spyOn(process.stdout, "write").mockImplementation((c: string | Uint8Array) => {
-      out += String(c);
-      return true;
-    });
-    const e = vi.spyOn(console, "error").mockImplementation((m: unknown) => {
-      err += `${String(m)}\n`;
-    });
-    const before = process.exitCode;
-    process.exitCode = undefined;
-    try {
-      const program = new Command().exitOverride();
-      register(program);
-      await program.parseAsync(["forecast", ...args], { from: "user" });
-      return { out, err, code: process.exitCode };
-    } finally {
-      w.mockRestore();
-      e.mockRestore();
-      process.exitCode = before;
-    }
-  }
+  const run = (args: string[]) => runCommand(register, ["forecast", ...args]);
 
   it("reads the range up to the server's now and prints an hour of forecast with bands", async () => {
     const r = await run([

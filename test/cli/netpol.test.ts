@@ -7,8 +7,8 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { Command } from "commander";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { runCommand } from "../support/cli.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { register } from "../../infra/cli/commands/netpol.js";
 import { startSandbox } from "../../infra/sandbox/index.js";
@@ -40,29 +40,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(args: string[]): Promise<{ out: string; err: string; code: number | undefined }> {
-  let out = "";
-  let err = "";
-  const w = vi.spyOn(process.stdout, "write").mockImplementation((c: string | Uint8Array) => {
-    out += String(c);
-    return true;
-  });
-  const e = vi.spyOn(console, "error").mockImplementation((m: unknown) => {
-    err += `${String(m)}\n`;
-  });
-  const before = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    const program = new Command().exitOverride();
-    register(program);
-    await program.parseAsync(["netpol", ...args], { from: "user" });
-    return { out, err, code: process.exitCode };
-  } finally {
-    w.mockRestore();
-    e.mockRestore();
-    process.exitCode = before;
-  }
-}
+const run = (args: string[]) => runCommand(register, ["netpol", ...args]);
 
 const policiesOf = (yaml: string): CiliumNetworkPolicy[] =>
   parseAllDocuments(yaml).map((d) => {
