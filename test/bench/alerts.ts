@@ -106,6 +106,8 @@ const probe = defineFunction({
 });
 // Real PostgreSQL when it is installed (as deployed), PGlite otherwise (said in the output).
 const pg = process.env.DATABASE_URL ? undefined : await startPostgres();
+// Stopped on every exit, a failed run included (stop() is synchronous).
+if (pg) process.once("exit", () => pg.stop());
 const databaseUrl = process.env.DATABASE_URL ?? pg?.url;
 const host = await startHost({
   config: loadConfig({
@@ -279,5 +281,4 @@ console.log(
 await host.close();
 child.stdin.end();
 await new Promise((resolve) => child.once("exit", resolve));
-await pg?.stop();
 rmSync(dir, { recursive: true, force: true });
