@@ -12,6 +12,7 @@ import { parseAllDocuments } from "yaml";
 import { z } from "zod";
 import type { KubeObject } from "../diagnosis/objects.js";
 import { ProphetError } from "../errors.js";
+import type { StatusCondition } from "../kube/conditions.js";
 import type { ClusterPort } from "../ports/cluster.js";
 import type { Logger } from "../ports/log.js";
 import { parseThreshold } from "../anomaly/trigger/threshold.js";
@@ -411,14 +412,8 @@ export function resolvePolicy(
 
 export type PolicyPhase = "Active" | "Invalid" | "Detected" | "Remediating" | "Idle";
 
-export interface PolicyCondition {
-  type: string;
-  status: "True" | "False" | "Unknown";
-  reason?: string;
-  message?: string;
-  lastTransitionTime?: string;
-  observedGeneration?: number;
-}
+/** A status condition of AutonomousAction/AnomalyAction (the shared Kubernetes shape). */
+export type PolicyCondition = StatusCondition;
 
 /** The status fields of both CRDs. A merge patch: lists (conditions) are replaced whole. */
 export interface PolicyStatus {
