@@ -7,7 +7,7 @@
 import { makeEvent } from "../events/emit.js";
 import type { ProphetEvent } from "../events/envelope.js";
 import { FlowAnomaly } from "../events/catalog.js";
-import { alertTarget, raisedAlertEvent } from "../events/edge/alertmanager.js";
+import { raisedAlertData, raisedAlertEvent } from "../events/edge/alertmanager.js";
 import { fingerprint } from "../events/fingerprint.js";
 import type { AlertEventData } from "../events/schemas/alert.js";
 import type { EvidenceFlow, FlowAnomalyData } from "../events/schemas/flows.js";
@@ -142,11 +142,10 @@ export function quarantineAlert(
     prophet_remediation: "quarantine_pod",
   };
   if (settings.quarantine === "propose") labels.prophet_require_approval = "true";
-  return {
+  return raisedAlertData({
     fingerprint: fingerprint(labels),
     status: "firing",
     alertname: FLOW_ALERTNAME,
-    severity: labels.severity!,
     labels,
     annotations: {
       title: `Suspicious traffic from ${target.namespace}/${target.pod}`,
@@ -154,12 +153,9 @@ export function quarantineAlert(
     },
     startsAt: new Date(d.firstMs).toISOString(),
     endsAt: null,
-    generatorURL: "",
-    target: alertTarget(labels),
     receiver: "hubble-quarantine",
     groupKey: `flows:${d.identity}`,
-    externalURL: "",
-  };
+  });
 }
 
 export interface FlowRunReport {

@@ -12,7 +12,7 @@
 import { SloEvaluated, SloViolated } from "../events/catalog.js";
 import { makeEvent } from "../events/emit.js";
 import type { ProphetEvent } from "../events/envelope.js";
-import { raisedAlertEvent } from "../events/edge/alertmanager.js";
+import { raisedAlertData, raisedAlertEvent } from "../events/edge/alertmanager.js";
 import { fingerprint } from "../events/fingerprint.js";
 import type { AlertEventData } from "../events/schemas/alert.js";
 import type { SloEvaluatedData, SloViolatedData } from "../events/schemas/slo.js";
@@ -234,11 +234,10 @@ function alertData(
   const tier =
     ev.tiers.find((t) => t.severity === sev && t.firing) ?? ev.tiers.find((t) => t.severity === sev)!;
   const e = slo.enforcement?.targetRef;
-  return {
+  return raisedAlertData({
     fingerprint: raised.fingerprint,
     status,
     alertname: raised.alertname,
-    severity: raised.labels.severity ?? "none",
     labels: raised.labels,
     annotations: {
       title: `(${sev}) ${slo.service} ${slo.name} SLO error budget burn rate is too fast.`,
@@ -247,13 +246,11 @@ function alertData(
       ...(sev === "page" ? a.page.annotations : a.ticket.annotations),
     },
     startsAt: raised.startsAt,
-    endsAt: status === "resolved" ? now.toISOString() : null,
-    generatorURL: "",
+    endsAt: now.toISOString(),
     target: e ? { namespace: e.namespace, kind: e.kind, name: e.name } : {},
     receiver: "slo-check",
     groupKey: `slo:${slo.id}`,
-    externalURL: "",
-  };
+  });
 }
 
 /** The alert as the Alertmanager edge would deliver it (same id and subject). */

@@ -3,7 +3,7 @@
 // subject, so it becomes an incident like any Alertmanager alert and flows through diagnosis and
 // remediation. Its labels carry what the remediation planner and the policy gate need:
 // prophet_anomaly_action, prophet_remediation (the action to prefer), prophet_require_approval.
-import { alertTarget, raisedAlertEvent } from "../../events/edge/alertmanager.js";
+import { raisedAlertData, raisedAlertEvent } from "../../events/edge/alertmanager.js";
 import type { ProphetEvent } from "../../events/envelope.js";
 import { fingerprint } from "../../events/fingerprint.js";
 import type { AlertEventData } from "../../events/schemas/alert.js";
@@ -84,24 +84,20 @@ export function anomalyAlertData(
   summary: string,
   endsAt: Date | null,
 ): AlertEventData {
-  return {
+  return raisedAlertData({
     fingerprint: alarm.fingerprint,
     status,
     alertname: alarm.alertname,
-    severity: alarm.labels.severity ?? "none",
     labels: alarm.labels,
     annotations: {
       title: `Anomaly in ${alarm.labels.prophet_anomaly_action ?? "an AnomalyAction"}`,
       summary,
     },
     startsAt: alarm.startsAt,
-    endsAt: status === "resolved" ? (endsAt ?? new Date()).toISOString() : null,
-    generatorURL: "",
-    target: alertTarget(alarm.labels),
+    endsAt: (endsAt ?? new Date()).toISOString(),
     receiver: "anomaly-trigger",
     groupKey: `anomaly:${alarm.labels.prophet_anomaly_action ?? ""}`,
-    externalURL: "",
-  };
+  });
 }
 
 /** The alert as the Alertmanager edge would deliver it: same id and subject. */

@@ -90,6 +90,40 @@ export function raisedAlertEvent(
   };
 }
 
+/**
+ * The data of an alert Prophet raises: what Alertmanager would send for it, with no generator or
+ * external URL; its severity from the `severity` label, its target from the labels unless given.
+ */
+export function raisedAlertData(a: {
+  alertname: string;
+  fingerprint: string;
+  status: "firing" | "resolved";
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  /** When it resolved (ignored while firing). */
+  endsAt: string | null;
+  receiver: string;
+  groupKey: string;
+  target?: AlertEventData["target"];
+}): AlertEventData {
+  return {
+    fingerprint: a.fingerprint,
+    status: a.status,
+    alertname: a.alertname,
+    severity: a.labels.severity ?? "none",
+    labels: a.labels,
+    annotations: a.annotations,
+    startsAt: a.startsAt,
+    endsAt: a.status === "resolved" ? a.endsAt : null,
+    generatorURL: "",
+    target: a.target ?? alertTarget(a.labels),
+    receiver: a.receiver,
+    groupKey: a.groupKey,
+    externalURL: "",
+  };
+}
+
 export function parseAlertmanagerWebhook(body: unknown): AlertmanagerWebhook {
   const res = alertmanagerWebhookSchema.safeParse(body);
   if (!res.success) {
