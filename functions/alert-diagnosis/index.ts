@@ -18,9 +18,7 @@ import { readMetricEvidence } from "../../shared/diagnosis/metrics-evidence.js";
 import { recentRollout } from "../../shared/diagnosis/recent-change.js";
 import { inScope, scopeOf, type AlertTarget } from "../../shared/diagnosis/scope.js";
 import { recordDiagnosis } from "../../shared/diagnosis/store.js";
-import { ListCache, viewFromCluster } from "../../shared/kube/snapshot.js";
-import type { ClusterPort } from "../../shared/ports/cluster.js";
-import type { Clock } from "../../shared/ports/clock.js";
+import { listCacheFor, viewFromCluster } from "../../shared/kube/snapshot.js";
 import type { LlmPort } from "../../shared/ports/llm.js";
 import type { Logger } from "../../shared/ports/log.js";
 import type { MetricsPort } from "../../shared/ports/metrics.js";
@@ -28,16 +26,6 @@ import { appendAudit } from "../../shared/store/audit.js";
 
 const name = "alert-diagnosis";
 
-/**
- * One list cache per cluster port for the life of the instance: the diagnoses of an alert storm
- * in one namespace read each kind once per two seconds instead of once per incident.
- */
-const listCaches = new WeakMap<ClusterPort, ListCache>();
-function listCache(port: ClusterPort, clock: Clock): ListCache {
-  let c = listCaches.get(port);
-  if (!c) listCaches.set(port, (c = new ListCache(clock, 2000)));
-  return c;
-}
 
 type Target = DiagnosisCompletedData["target"];
 
@@ -198,7 +186,7 @@ export const alertDiagnosis = defineFunction({
         view = await viewFromCluster(deps.kube, {
           ...(t.namespace ? { namespace: t.namespace } : {}),
           target: { kind: t.kind, name: t.name },
-          cache: listCache(deps.kube, deps.clock),
+          cache: listCacheFor(deps.kube, deps.clock),
         });
       } catch (err) {
         // An unreachable or forbidding API still gets a diagnosis that says so, rather than

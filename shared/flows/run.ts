@@ -13,6 +13,7 @@ import type { AlertEventData } from "../events/schemas/alert.js";
 import type { EvidenceFlow, FlowAnomalyData } from "../events/schemas/flows.js";
 import type { Deps } from "../function.js";
 import type { Store } from "../ports/store.js";
+import { listCacheFor } from "../kube/snapshot.js";
 import { QUARANTINED } from "../remediation/actions/quarantine-pod.js";
 import { appendAudit } from "../store/audit.js";
 import { FlowAnalyzer, parseAnalyzerConfig, type Detection } from "./analyzer.js";
@@ -90,8 +91,9 @@ async function saveBaseline(store: Store, cluster: string, entry: Entry, now: Da
 /** Pods labelled quarantined right now (namespace/pod), and their identities' traffic. */
 async function quarantined(deps: Deps): Promise<string[]> {
   if (!deps.kube) return [];
-  const pods = await deps.kube
-    .list("Pod", undefined, { labelSelector: `${QUARANTINED}=true` })
+  // Every batch asks; the cluster is asked at most once per two seconds.
+  const pods = await listCacheFor(deps.kube, deps.clock)
+    .list(deps.kube, "Pod", undefined, { labelSelector: `${QUARANTINED}=true` })
     .catch(() => []);
   return pods
     .filter((p) => p.metadata.labels?.[QUARANTINED] === "true")

@@ -36,6 +36,19 @@ export class ListCache {
   }
 }
 
+const instanceCaches = new WeakMap<ClusterPort, ListCache>();
+
+/**
+ * The list cache of a cluster port for the life of the instance (2 s on the deps' clock): the
+ * diagnoses of an alert storm, or the flow batches of a busy cluster, read each list once per two
+ * seconds instead of once per event.
+ */
+export function listCacheFor(port: ClusterPort, clock: Clock): ListCache {
+  let c = instanceCaches.get(port);
+  if (!c) instanceCaches.set(port, (c = new ListCache(clock, 2000)));
+  return c;
+}
+
 export interface ClusterSnapshot {
   list: { apiVersion: "v1"; kind: "List"; items: KubeObject[] };
   logs: Map<string, string[]>;
