@@ -1,6 +1,7 @@
 // Wiring from environment variables, validated once at start-up. A bad value stops start-up with
 // a message naming the variable and what it expects; nothing else reads process.env.
 import { z } from "zod";
+import { parseDuration } from "./duration.js";
 import { ProphetError } from "./errors.js";
 
 const bool = z
@@ -99,6 +100,7 @@ export const configSchema = z.object({
   PROPHET_QUARANTINE_TTL: z
     .string()
     .regex(/^(\d+[wdhms])+$/, "expected a duration like 4h")
+    .refine((t) => (parseDuration(t) ?? Infinity) <= 30 * 86_400, "at most 30d (quarantine_pod's limit)")
     .optional(),
 });
 

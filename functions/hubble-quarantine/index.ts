@@ -19,7 +19,7 @@ import { makeEvent } from "../../shared/events/emit.js";
 import type { ProphetEvent } from "../../shared/events/envelope.js";
 import { flowsFromBatch } from "../../shared/flows/batch.js";
 import { pullFlows } from "../../shared/flows/pull.js";
-import { releaseExpired, stampExpiry } from "../../shared/flows/release.js";
+import { releaseExpired } from "../../shared/flows/release.js";
 import {
   analyseFlows,
   defaultFlowSettings,
@@ -90,7 +90,6 @@ export const hubbleQuarantine = defineFunction({
       const r = event.data;
       const t = r.target;
       if (r.action !== "quarantine_pod" || r.status !== "executed" || t?.kind !== "Pod") return [];
-      await stampExpiry(ctx, t.namespace ?? "", t.name);
       return [
         makeEvent(
           QuarantineApplied,

@@ -1,8 +1,8 @@
 // Quarantines end: on the tick, every pod labelled quarantined whose quarantine-expires
 // annotation has passed is released by quarantine_pod's own undo, fed the result its remediation
 // recorded (the labels it removed, the policy it made); the release is audited and announced as
-// io.prophet.quarantine.released. With PROPHET_QUARANTINE_TTL, hubble-quarantine stamps that
-// annotation on pods quarantined without one. Releasing only ever restores: it needs no approval.
+// io.prophet.quarantine.released. The annotation is the action's `ttl` (PROPHET_QUARANTINE_TTL
+// for the quarantines hubble-quarantine proposes). Releasing only ever restores: no approval.
 import { QuarantineReleased } from "../events/catalog.js";
 import { makeEvent } from "../events/emit.js";
 import type { ProphetEvent } from "../events/envelope.js";
@@ -13,17 +13,6 @@ import { appendAudit } from "../store/audit.js";
 import type { FlowRunContext } from "./run.js";
 
 const REMEDIATION_ID = "aiops.prophet.io/remediation-id";
-
-/** Writes the expiry on a pod just quarantined without one, when a TTL is configured. */
-export async function stampExpiry(ctx: FlowRunContext, namespace: string, pod: string): Promise<void> {
-  const ttl = ctx.deps.flows?.quarantineTtlMs;
-  const kube = ctx.deps.kube;
-  if (!ttl || !kube?.patch) return;
-  const obj = await kube.get("Pod", namespace, pod).catch(() => undefined);
-  if (!obj || obj.metadata.annotations?.[QUARANTINE_EXPIRES]) return;
-  const expires = new Date(ctx.deps.clock.now().getTime() + ttl).toISOString();
-  await kube.patch("Pod", namespace, pod, { metadata: { annotations: { [QUARANTINE_EXPIRES]: expires } } });
-}
 
 export async function releaseExpired(
   ctx: FlowRunContext,

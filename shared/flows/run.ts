@@ -144,6 +144,7 @@ export function quarantineAlert(
     prophet_remediation: "quarantine_pod",
   };
   if (settings.quarantine === "propose") labels.prophet_require_approval = "true";
+  if (settings.quarantineTtl) labels.prophet_quarantine_ttl = settings.quarantineTtl;
   return raisedAlertData({
     fingerprint: fingerprint(labels),
     status: "firing",

@@ -13,8 +13,8 @@ export interface FlowSettings {
   quarantine: "off" | "propose" | "policy";
   quarantineScore: number;
   sensitiveNamespaces?: string[];
-  /** Quarantines older than this are released on the tick; absent: never. */
-  quarantineTtlMs?: number;
+  /** quarantine_pod's ttl for the quarantines it proposes (e.g. "4h"); absent: no expiry. */
+  quarantineTtl?: string;
 }
 
 export function flowSettings(
@@ -33,7 +33,6 @@ export function flowSettings(
     .map((n) => n.trim())
     .filter(Boolean);
   const url = cfg.HUBBLE_FLOWS_URL ?? flowsUrl;
-  const ttl = cfg.PROPHET_QUARANTINE_TTL ? parseDuration(cfg.PROPHET_QUARANTINE_TTL) : undefined;
   return {
     ...(cfg.HUBBLE_RELAY_ADDRESS ? { relayAddress: cfg.HUBBLE_RELAY_ADDRESS } : {}),
     ...(url ? { flowsUrl: url } : {}),
@@ -41,6 +40,6 @@ export function flowSettings(
     quarantine: cfg.PROPHET_FLOW_QUARANTINE,
     quarantineScore: cfg.PROPHET_FLOW_QUARANTINE_SCORE,
     ...(sensitive?.length ? { sensitiveNamespaces: sensitive } : {}),
-    ...(ttl ? { quarantineTtlMs: ttl * 1000 } : {}),
+    ...(cfg.PROPHET_QUARANTINE_TTL ? { quarantineTtl: cfg.PROPHET_QUARANTINE_TTL } : {}),
   };
 }

@@ -337,8 +337,9 @@ async function anomalyCandidate(
         ? Number(l.prophet_anomaly_scale_replicas)
         : current + Number(l.prophet_anomaly_scale_by ?? 1);
     params = { replicas };
-  } else if (name === "notify_only")
-    params = { message: `${why}; the alert's annotations say what was seen` };
+  } else if (name === "quarantine_pod" && l.prophet_quarantine_ttl)
+    params = { ttl: l.prophet_quarantine_ttl };
+  else if (name === "notify_only") params = { message: `${why}; the alert's annotations say what was seen` };
   if (!action.params.safeParse(params).success) return undefined;
   return { name, target, params, confidence: 0.9, rationale: why };
 }

@@ -493,4 +493,16 @@ describe("the remediation planner reads the anomaly's labels", () => {
     });
     expect((await planWithRules(input("rollout_restart"))).action?.target.kind).toBe("Deployment");
   });
+
+  it("quarantine_pod on the pod, with the expiry the alert asks for", async () => {
+    const q = await planWithRules({
+      ...input("quarantine_pod"),
+      labels: { ...input("quarantine_pod").labels, prophet_quarantine_ttl: "4h" },
+    });
+    expect(q.action).toMatchObject({
+      name: "quarantine_pod",
+      target: { kind: "Pod", namespace: "shop", name: "cart-5f7c9d8b4-bbbbb" },
+      params: { ttl: "4h" },
+    });
+  });
 });

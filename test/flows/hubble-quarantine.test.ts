@@ -25,7 +25,12 @@ beforeAll(async () => {
 });
 afterAll(() => cleanup());
 
-const settings: FlowSettings = { learningMs: 10 * 60_000, quarantine: "propose", quarantineScore: 0.8 };
+const settings: FlowSettings = {
+  learningMs: 10 * 60_000,
+  quarantine: "propose",
+  quarantineScore: 0.8,
+  quarantineTtl: "4h",
+};
 const T0 = Date.parse("2026-11-22T08:00:00Z");
 
 interface Pod {
@@ -135,6 +140,7 @@ describe("hubble-quarantine", () => {
       pod: cart.pod,
       prophet_remediation: "quarantine_pod",
       prophet_require_approval: "true",
+      prophet_quarantine_ttl: "4h",
     });
     expect(alert.target).toMatchObject({ namespace: "shop", kind: "Pod", name: cart.pod });
 
