@@ -26,7 +26,6 @@ import { appendAudit } from "../../shared/store/audit.js";
 
 const name = "alert-diagnosis";
 
-
 type Target = DiagnosisCompletedData["target"];
 
 function unavailable(
