@@ -12,7 +12,7 @@
 // exactly when JSON.parse and the schema would accept it. Anything it does not expect (unknown or
 // escaped or duplicate keys) and every rejection take the plain path, for the schema's own reasons.
 import { createReadStream } from "node:fs";
-import { isUtf8 } from "node:buffer";
+import { isAscii, isUtf8 } from "node:buffer";
 import type { z } from "zod";
 import { describeIssues, issuesFromZod } from "../errors.js";
 import { derivePeerIdentity, FlowNormaliser, type PeerIdentity } from "./normalise.js";
@@ -210,8 +210,10 @@ export class FlowLineReader {
 
   /** Complete lines (without the last newline). */
   private block(bytes: Buffer, out: FlowParseResult): void {
-    if (isUtf8(bytes)) {
-      const text = bytes.toString("utf8");
+    // ASCII (the usual case) copies straight into a one-byte string, 2-3x faster than decoding UTF-8.
+    const ascii = isAscii(bytes);
+    if (ascii || isUtf8(bytes)) {
+      const text = bytes.toString(ascii ? "latin1" : "utf8");
       let pos = 0;
       while (pos <= text.length) {
         let nl = text.indexOf("\n", pos);
