@@ -1,12 +1,15 @@
 // `npm run gen:deploy`: writes serverless.yml and manifests/knative/ from the function registry,
 // so every function's triggers (accepted types, schedules, the Alertmanager route) are declared
 // once, in code. A test fails when the committed files drift from what this generates.
-import { writeFileSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { writeFileSync, mkdirSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { functions } from "../../functions/registry.js";
-import { AlertFiring, ScheduleTick } from "../../shared/events/catalog.js";
+import { AlertFiring, ResourceChanged, ScheduleTick } from "../../shared/events/catalog.js";
+import { kinds } from "../../shared/kube/resources.js";
+import { functionAccess, rulesOf } from "../knative/rbac.js";
+import { kustomizeFiles } from "../knative/kustomize.js";
 import type { ProphetFunction } from "../../shared/function.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -15,9 +18,9 @@ const header =
 export const namespace = "prophet";
 export const image = "ghcr.io/prophet-aiops/prophet-functions:0.1.0";
 
-const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-const takesAlerts = (fn: ProphetFunction) => fn.accepts.includes(AlertFiring.type);
-const busTypes = (fn: ProphetFunction) => fn.accepts.filter((t) => t !== ScheduleTick.type);
+export const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+export const takesAlerts = (fn: ProphetFunction) => fn.accepts.includes(AlertFiring.type);
+export const busTypes = (fn: ProphetFunction) => fn.accepts.filter((t) => t !== ScheduleTick.type);
 
 /** Five-field cron → EventBridge's six-field form (day-of-month or day-of-week must be `?`). */
 export function awsCron(cron: string): string {
@@ -82,7 +85,21 @@ export function serverlessConfig(): Record<string, unknown> {
             {
               Effect: "Allow",
               Action: ["events:PutEvents"],
-              Resource: "arn:aws:events:*:*:event-bus/${self:custom.eventBusName}",
+              // This stack's bus only: region and account from CloudFormation, no wildcards.
+              Resource: {
+                "Fn::Join": [
+                  "",
+                  [
+                    "arn:",
+                    { Ref: "AWS::Partition" },
+                    ":events:",
+                    { Ref: "AWS::Region" },
+                    ":",
+                    { Ref: "AWS::AccountId" },
+                    ":event-bus/${self:custom.eventBusName}",
+                  ],
+                ],
+              },
             },
           ],
         },
@@ -101,10 +118,82 @@ export function serverlessConfig(): Record<string, unknown> {
   };
 }
 
-export function knativeDocuments(): Array<Record<string, unknown>> {
+const partOf = { "app.kubernetes.io/part-of": "prophet" };
+
+/** One ServiceAccount per function; a ClusterRole and binding only where it reads or writes a cluster. */
+function accessDocuments(fn: ProphetFunction): Array<Record<string, unknown>> {
+  const name = `prophet-${fn.name}`;
+  const labels = { ...partOf, "app.kubernetes.io/component": fn.name };
+  const rules = rulesOf(functionAccess[fn.name]?.grants ?? []);
+  const sa: Record<string, unknown> = {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name, namespace, labels },
+  };
+  if (!rules.length) return [{ ...sa, automountServiceAccountToken: false }];
+  return [
+    sa,
+    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name, labels }, rules },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name, labels },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
+      subjects: [{ kind: "ServiceAccount", name, namespace }],
+    },
+  ];
+}
+
+/** What an ApiServerSource watches for a function that takes cluster changes (Reference mode). */
+export const watchedKinds = [
+  "Deployment",
+  "StatefulSet",
+  "DaemonSet",
+  "Node",
+  ...["AutonomousAction", "AnomalyAction"],
+];
+
+/**
+ * ApiServerSource posts `dev.knative.apiserver.*` events, which only a function's HTTP edge turns
+ * into io.prophet.cluster.resource.changed: so it sinks to each consumer's Service, not the Broker.
+ */
+function apiServerSourceDocuments(fn: ProphetFunction): Array<Record<string, unknown>> {
+  const name = `prophet-${fn.name}-changes`;
+  const labels = { ...partOf, "app.kubernetes.io/component": fn.name };
+  return [
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace, labels } },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name, labels },
+      rules: rulesOf([{ kinds: watchedKinds, verbs: ["get", "list", "watch"] }]),
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name, labels },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
+      subjects: [{ kind: "ServiceAccount", name, namespace }],
+    },
+    {
+      apiVersion: "sources.knative.dev/v1",
+      kind: "ApiServerSource",
+      metadata: { name, namespace, labels },
+      spec: {
+        mode: "Reference",
+        serviceAccountName: name,
+        resources: watchedKinds.map((k) => ({ apiVersion: kinds[k]!.apiVersion, kind: k })),
+        sink: { ref: { apiVersion: "serving.knative.dev/v1", kind: "Service", name: `prophet-${fn.name}` } },
+      },
+    },
+  ];
+}
+
+/** The base of the kustomize layout (namespace `prophet`; overlays change it). */
+export function knativeDocuments(
+  fns: readonly ProphetFunction[] = functions,
+): Array<Record<string, unknown>> {
   const docs: Array<Record<string, unknown>> = [
-    { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } },
-    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "prophet", namespace } },
     { apiVersion: "eventing.knative.dev/v1", kind: "Broker", metadata: { name: "prophet", namespace } },
     {
       // Injects K_SINK (the Broker) into every Prophet function, where the HTTP sink picks it up.
@@ -115,21 +204,22 @@ export function knativeDocuments(): Array<Record<string, unknown>> {
         subject: {
           apiVersion: "serving.knative.dev/v1",
           kind: "Service",
-          selector: { matchLabels: { "app.kubernetes.io/part-of": "prophet" } },
+          selector: { matchLabels: partOf },
         },
         sink: { ref: { apiVersion: "eventing.knative.dev/v1", kind: "Broker", name: "prophet" } },
       },
     },
   ];
-  for (const fn of functions) {
+  for (const fn of fns) {
     const svc = `prophet-${fn.name}`;
+    docs.push(...accessDocuments(fn));
     docs.push({
       apiVersion: "serving.knative.dev/v1",
       kind: "Service",
       metadata: {
         name: svc,
         namespace,
-        labels: { "app.kubernetes.io/part-of": "prophet", "app.kubernetes.io/component": fn.name },
+        labels: { ...partOf, "app.kubernetes.io/component": fn.name },
       },
       spec: {
         template: {
@@ -142,14 +232,14 @@ export function knativeDocuments(): Array<Record<string, unknown>> {
             },
           },
           spec: {
-            serviceAccountName: "prophet",
+            serviceAccountName: svc,
             containerConcurrency: 100,
             timeoutSeconds: 60,
             containers: [
               {
                 image,
-                args: ["--target", fn.name, "--source", `dist/gcp/${fn.name}/index.js`],
                 ports: [{ containerPort: 8080 }],
+                // The image serves the function FUNCTION_TARGET names (infra/knative/serve.ts).
                 env: [
                   { name: "FUNCTION_TARGET", value: fn.name },
                   { name: "PROPHET_CLUSTER", value: "in-cluster" },
@@ -158,6 +248,13 @@ export function knativeDocuments(): Array<Record<string, unknown>> {
                     valueFrom: { secretKeyRef: { name: "prophet-database", key: "url" } },
                   },
                 ],
+                securityContext: {
+                  runAsNonRoot: true,
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  capabilities: { drop: ["ALL"] },
+                  seccompProfile: { type: "RuntimeDefault" },
+                },
                 readinessProbe: { httpGet: { path: "/", port: 8080 }, periodSeconds: 10 },
                 resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
               },
@@ -170,7 +267,7 @@ export function knativeDocuments(): Array<Record<string, unknown>> {
       docs.push({
         apiVersion: "eventing.knative.dev/v1",
         kind: "Trigger",
-        metadata: { name: `${svc}-${type.split(".").slice(-2).join("-").replace(/_/g, "-")}`, namespace },
+        metadata: { name: triggerName(fn, type), namespace },
         spec: {
           broker: "prophet",
           filter: { attributes: { type } },
@@ -193,9 +290,13 @@ export function knativeDocuments(): Array<Record<string, unknown>> {
         },
       });
     }
+    if (fn.accepts.includes(ResourceChanged.type)) docs.push(...apiServerSourceDocuments(fn));
   }
   return docs;
 }
+
+export const triggerName = (fn: ProphetFunction, type: string) =>
+  `prophet-${fn.name}-${type.split(".").slice(-2).join("-").replace(/_/g, "-")}`;
 
 export function renderServerless(): string {
   return header + stringify(serverlessConfig(), { lineWidth: 0 });
@@ -212,7 +313,10 @@ export function renderKnative(): string {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   writeFileSync(join(root, "serverless.yml"), renderServerless());
-  mkdirSync(join(root, "manifests/knative"), { recursive: true });
-  writeFileSync(join(root, "manifests/knative/prophet.yaml"), renderKnative());
-  console.log("wrote serverless.yml and manifests/knative/prophet.yaml");
+  rmSync(join(root, "manifests/knative/prophet.yaml"), { force: true }); // moved to base/
+  for (const [path, text] of Object.entries(kustomizeFiles(renderKnative()))) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  console.log("wrote serverless.yml and manifests/knative/{base,overlays}");
 }

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleAll } from "../../infra/build/bundle.js";
 import { renderKnative, renderServerless } from "../../infra/build/manifests.js";
 import { functions } from "../../functions/registry.js";
+import { kustomizeFiles } from "../../infra/knative/kustomize.js";
 import { freePort } from "../setup/postgres.js";
 import { freshPostgresUrl } from "../support/stores.js";
 import { sampleText } from "../support/samples.js";
@@ -20,15 +21,17 @@ const run = promisify(execFile);
 const root = new URL("../../", import.meta.url).pathname;
 
 describe("generated deployment files", () => {
-  it("serverless.yml and manifests/knative/prophet.yaml match the registry (run `npm run gen:deploy`)", () => {
+  it("serverless.yml and manifests/knative/ match the registry (run `npm run gen:deploy`)", () => {
     expect(readFileSync(join(root, "serverless.yml"), "utf8")).toBe(renderServerless());
-    expect(readFileSync(join(root, "manifests/knative/prophet.yaml"), "utf8")).toBe(renderKnative());
+    for (const [path, text] of Object.entries(kustomizeFiles(renderKnative())))
+      expect(readFileSync(join(root, path), "utf8"), path).toBe(text);
+    expect(existsSync(join(root, "manifests/knative/prophet.yaml"))).toBe(false);
   });
 
   it("every Knative manifest validates against the Kubernetes and Knative schemas", async () => {
-    const docs = parseAllDocuments(readFileSync(join(root, "manifests/knative/prophet.yaml"), "utf8")).map(
-      (d) => d.toJS() as { apiVersion: string; kind: string },
-    );
+    const docs = parseAllDocuments(
+      readFileSync(join(root, "manifests/knative/base/prophet.yaml"), "utf8"),
+    ).map((d) => d.toJS() as { apiVersion: string; kind: string });
     expect(docs.length).toBeGreaterThan(5);
     for (const doc of docs) {
       const [group, version] = doc.apiVersion.includes("/")
@@ -94,6 +97,48 @@ describe("built bundles", () => {
         .map((r) => JSON.stringify(r.Properties));
       expect(rules.some((r) => r.includes("io.prophet.alert.firing"))).toBe(true);
       expect(rules.some((r) => r.includes("cron(*/15 * * * ? *)"))).toBe(true);
+      // Every bus rule: Prophet's bus, retries, and the dead-letter queue.
+      const resources = Object.entries(cfn.Resources);
+      const dlq = resources.find(([, r]) => r.Type === "AWS::SQS::Queue");
+      expect(dlq?.[0]).toBe("ProphetDeadLetterQueue");
+      const busRules = resources.filter(
+        ([, r]) => r.Type === "AWS::Events::Rule" && JSON.stringify(r.Properties).includes("detail-type"),
+      );
+      expect(busRules.length).toBe(
+        functions.filter((f) => f.accepts.some((t) => t !== "io.prophet.schedule.tick")).length,
+      );
+      for (const [, r] of busRules) {
+        const targets = JSON.stringify(r.Properties.Targets);
+        expect(targets).toContain("ProphetDeadLetterQueue");
+        expect(targets).toContain('"MaximumRetryAttempts":8');
+        expect(JSON.stringify(r.Properties.EventBusName)).toContain("prophet-dev");
+      }
+      expect(types).toContain("AWS::ApiGatewayV2::Api");
+      const routes = resources
+        .filter(([, r]) => r.Type === "AWS::ApiGatewayV2::Route")
+        .map(([, r]) => r.Properties.RouteKey);
+      expect(routes).toContain("POST /alertmanager");
+      // IAM: no wildcard action, every resource an ARN of this stack (no bare "*").
+      const statements = resources
+        .filter(([, r]) => r.Type === "AWS::IAM::Role")
+        .flatMap(([, r]) =>
+          (
+            r.Properties.Policies as Array<{
+              PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown }> };
+            }>
+          ).flatMap((p) => p.PolicyDocument.Statement),
+        );
+      expect(statements.length).toBeGreaterThan(0);
+      for (const st of statements) {
+        for (const a of st.Action) expect(a, JSON.stringify(st)).not.toMatch(/\*/);
+        for (const res of [st.Resource].flat()) {
+          expect(res).not.toBe("*");
+          if (typeof res === "string") expect(res).toMatch(/^arn:/);
+        }
+      }
+      const putEvents = statements.find((st) => st.Action.includes("events:PutEvents"));
+      expect(JSON.stringify(putEvents?.Resource)).toContain("AWS::AccountId");
+      expect(JSON.stringify(putEvents?.Resource)).not.toContain(":*:");
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
@@ -172,6 +217,72 @@ process.exit(0);`;
         },
       );
       expect(stdout).toMatch(/DATABASE_URL is required on AWS Lambda/);
+    });
+
+    it("the image's entrypoint (infra/knative/serve.ts) serves the function FUNCTION_TARGET names", async () => {
+      const url = await freshPostgresUrl();
+      if (!url) throw new Error("needs PostgreSQL");
+      const port = await freePort();
+      const received: string[] = [];
+      const sink = createServer((req, res) => {
+        received.push(String(req.headers["ce-type"]));
+        req.resume();
+        req.on("end", () => {
+          res.writeHead(202);
+          res.end();
+        });
+      });
+      await new Promise<void>((r) => sink.listen(0, "127.0.0.1", () => r()));
+      const child = spawn(process.execPath, ["--import", "tsx", join(root, "infra/knative/serve.ts")], {
+        cwd: root,
+        env: {
+          PATH: process.env.PATH,
+          FUNCTION_TARGET: "audit-verify",
+          PORT: String(port),
+          DATABASE_URL: url,
+          K_SINK: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
+          K_SERVICE: "prophet-audit-verify",
+          LOG_LEVEL: "silent",
+        },
+        stdio: "ignore",
+      });
+      children.push(child);
+      try {
+        let res: Response | undefined;
+        const deadline = Date.now() + 20_000;
+        while (!res) {
+          // A PingSource tick, as Knative delivers it.
+          res = await fetch(`http://127.0.0.1:${port}/`, {
+            method: "POST",
+            headers: {
+              "content-type": "application/json",
+              "ce-specversion": "1.0",
+              "ce-id": "x1",
+              "ce-source": "/apis/v1/namespaces/prophet/pingsources/audit-verify",
+              "ce-type": "dev.knative.sources.ping",
+              "ce-time": "2026-11-22T10:15:00Z",
+            },
+            body: JSON.stringify({ schedule: "audit-verify" }),
+          }).catch(() => undefined);
+          if (!res) {
+            if (Date.now() > deadline) throw new Error("serve.ts did not start");
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+        const body = JSON.stringify(await res.json());
+        expect(res.status, body).toBe(200);
+        expect(JSON.parse(body)).toMatchObject({ results: [{ status: "handled" }] });
+        expect(received).toEqual(["io.prophet.audit.verified"]);
+      } finally {
+        child.kill();
+        sink.close();
+      }
+      const bad = await run(process.execPath, ["--import", "tsx", join(root, "infra/knative/serve.ts")], {
+        cwd: root,
+        env: { PATH: process.env.PATH, FUNCTION_TARGET: "nope" },
+      }).catch((e: { code: number; stderr: string }) => e);
+      expect(bad).toMatchObject({ code: 66 });
+      expect((bad as { stderr: string }).stderr).toContain("no bundle for nope");
     });
 
     it("the Functions Framework bundle serves as the container does (functions-framework --target)", async () => {

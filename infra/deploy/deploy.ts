@@ -1,0 +1,107 @@
+// `npm run deploy:<target> [-- --dry-run] [--env staging|production] [--region r] [--project p]`.
+// Prints the plan (plan.ts) and runs it; prints only with --dry-run, or when the target's CLI is
+// missing (saying which), so every target's dry run works on a machine without any cloud.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { plan, renderPlan, targets, type PlanOptions, type Step, type Target } from "./plan.js";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+
+/** The CLI each target runs; absent → dry run. */
+export const requiredCli: Record<Target, string> = {
+  knative: "kubectl",
+  aws: "npx",
+  gcp: "gcloud",
+  azure: "az",
+};
+
+export type Probe = (cmd: string, args: string[]) => boolean;
+
+function has(cmd: string, args: string[]): boolean {
+  const r = spawnSync(cmd, args, { stdio: "ignore", timeout: 20_000 });
+  return r.status === 0;
+}
+
+/** A container tool whose engine answers (a docker client without a daemon does not count). */
+export function findContainerTool(probe: Probe = has): PlanOptions["containerTool"] {
+  if (probe("docker", ["info"])) return "docker";
+  if (probe("podman", ["info"])) return "podman";
+  if (probe("buildah", ["--version"])) return "buildah";
+  return undefined;
+}
+
+export interface CliArgs {
+  target: Target;
+  dryRun: boolean;
+  opts: Partial<PlanOptions>;
+}
+
+export function parseArgs(argv: string[]): CliArgs {
+  const [target, ...rest] = argv;
+  if (!targets.includes(target as Target))
+    throw new Error(
+      `usage: deploy.ts <${targets.join("|")}> [--dry-run] [--env e] [--region r] [--project p]`,
+    );
+  const opts: Partial<PlanOptions> = {};
+  let dryRun = false;
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    const value = () => {
+      const v = rest[++i];
+      if (!v) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--dry-run") dryRun = true;
+    else if (a === "--env") opts.env = value();
+    else if (a === "--region") opts.region = value();
+    else if (a === "--project") opts.gcpProject = value();
+    else if (a === "--resource-group") opts.azureResourceGroup = value();
+    else throw new Error(`unknown option ${a}`);
+  }
+  return { target: target as Target, dryRun, opts };
+}
+
+function run(step: Step): void {
+  const argv = step.command!;
+  // Azure's ids are looked up by `$(az … -o tsv)`: those steps go through bash.
+  const viaShell = argv.some((a) => a.startsWith("$("));
+  const r = viaShell
+    ? spawnSync("bash", ["-c", argv.map((a) => (a.startsWith("$(") ? `"${a}"` : `'${a}'`)).join(" ")], {
+        cwd: root,
+        stdio: "inherit",
+      })
+    : spawnSync(argv[0]!, argv.slice(1), { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) throw new Error(`step failed (${r.status ?? r.signal}): ${step.title}`);
+}
+
+export function main(
+  argv: string[],
+  probe: Probe = has,
+  out: (s: string) => unknown = (s) => process.stdout.write(s),
+): number {
+  const { target, dryRun, opts } = parseArgs(argv);
+  const cli = requiredCli[target];
+  const missing = !probe(cli, cli === "kubectl" ? ["version", "--client"] : ["--version"]);
+  const containerTool = target === "knative" ? findContainerTool(probe) : undefined;
+  const steps = plan(target, { ...opts, ...(containerTool ? { containerTool } : {}) });
+  if (dryRun || missing) {
+    if (missing && !dryRun)
+      out(`${cli} is not installed: printing the plan instead of running it (dry run).\n`);
+    out(renderPlan(target, steps));
+    return 0;
+  }
+  for (const s of steps) {
+    out(`==> ${s.title}\n`);
+    if (s.command) run(s);
+  }
+  return 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exitCode = 1;
+  }
+}
