@@ -33,6 +33,8 @@ export const configSchema = z.object({
   PROPHET_CRON: bool.default(true),
   PROPHET_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(300),
   KUBECONFIG: z.string().optional(),
+  /** The cluster registry's file of cluster definitions (no secrets); default ~/.prophet/clusters.json. */
+  PROPHET_CLUSTERS_FILE: z.string().min(1).optional(),
   PROPHET_SANDBOX: bool.default(true),
   PROPHET_SANDBOX_SPEED: z.coerce.number({ error: "expected a number" }).positive().max(10_000).default(1),
   /** Prometheus-compatible API, path prefix included (Thanos/Mimir: .../prometheus); user info

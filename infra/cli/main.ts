@@ -17,6 +17,7 @@ import { createLogger } from "../runtime/logger.js";
 import { startHost } from "../local/host.js";
 import { register as registerAnomalies } from "./commands/anomalies.js";
 import { register as registerCapacity } from "./commands/capacity.js";
+import { register as registerClusters } from "./commands/clusters.js";
 import { register as registerDiagnose } from "./commands/diagnose.js";
 import { register as registerForecast } from "./commands/forecast.js";
 import { register as registerNetpol } from "./commands/netpol.js";
@@ -215,6 +216,7 @@ export function buildProgram(): Command {
   registerSlo(program);
   registerCapacity(program);
   registerNetpol(program);
+  registerClusters(program);
   return program;
 }
 
