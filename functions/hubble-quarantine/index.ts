@@ -4,12 +4,14 @@
 // sidecar or a Relay client) or pulled on its minute tick (Hubble Relay, or JSONL over HTTP). A
 // strong detection about a pod raises ProphetFlowAnomaly, whose remediation is quarantine_pod:
 // the quarantine goes through the planner and the policy gate (approval by default). It reports
-// quarantines applied, and releases the ones whose time is up. See shared/flows/.
+// quarantines applied, and releases the ones whose time is up or that a person releases (a signed
+// io.prophet.quarantine.release.requested). See shared/flows/.
 import {
   AlertFiring,
   FlowAnomaly,
   FlowsBatch,
   QuarantineApplied,
+  QuarantineReleaseRequested,
   QuarantineReleased,
   RemediationExecuted,
   ScheduleTick,
@@ -19,7 +21,7 @@ import { makeEvent } from "../../shared/events/emit.js";
 import type { ProphetEvent } from "../../shared/events/envelope.js";
 import { flowsFromBatch } from "../../shared/flows/batch.js";
 import { pullFlows } from "../../shared/flows/pull.js";
-import { releaseExpired } from "../../shared/flows/release.js";
+import { releaseExpired, releaseRequested } from "../../shared/flows/release.js";
 import {
   analyseFlows,
   defaultFlowSettings,
@@ -36,7 +38,7 @@ export const hubbleQuarantine = defineFunction({
   name,
   description:
     "Learns the service map from Hubble flows, reports anomalous traffic and proposes quarantining the pod behind it.",
-  accepts: [FlowsBatch.type, ScheduleTick.type, RemediationExecuted.type],
+  accepts: [FlowsBatch.type, ScheduleTick.type, RemediationExecuted.type, QuarantineReleaseRequested.type],
   schedules: [{ name, cron: "* * * * *" }],
   emits: [FlowAnomaly.type, AlertFiring.type, QuarantineApplied.type, QuarantineReleased.type],
   async handle(event, deps): Promise<ProphetEvent[]> {
@@ -86,6 +88,7 @@ export const hubbleQuarantine = defineFunction({
       out.push(...(await releaseExpired(ctx, cluster, event)));
       return out;
     }
+    if (isEvent(event, QuarantineReleaseRequested)) return releaseRequested(ctx, cluster, event);
     if (isEvent(event, RemediationExecuted)) {
       const r = event.data;
       const t = r.target;

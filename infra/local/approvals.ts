@@ -6,6 +6,9 @@
 //   GET  /api/remediations[/<id>]  decisions, their gate verdicts and results
 //   POST /api/approvals/<id>/approve|reject   the operator API behind `prophet approvals`: the host
 //                                   signs the token itself (loopback only, like the rest of /api)
+//   GET  /api/quarantines          pods under quarantine (label, remediation, expiry)
+//   POST /api/quarantines/<ns>/<pod>/release   {actor, reason}: `prophet quarantine release`; the
+//                                   host signs an io.prophet.quarantine.release.requested
 // Every verdict becomes an io.prophet.remediation.reviewed event for llm-remediation, which checks
 // the token, records the verdict once, re-runs the gate and executes — the same path a serverless
 // deployment takes when the event arrives from elsewhere.
@@ -14,7 +17,11 @@ import { RemediationReviewed } from "../../shared/events/catalog.js";
 import type { ProphetEvent } from "../../shared/events/envelope.js";
 import type { RemediationReviewedData } from "../../shared/events/schemas/remediation.js";
 import { ProphetError } from "../../shared/errors.js";
-import { approvalKey, approvalToken } from "../../shared/remediation/approvals.js";
+import { approvalKey, approvalToken, releaseToken } from "../../shared/remediation/approvals.js";
+import { QuarantineReleaseRequested } from "../../shared/events/catalog.js";
+import type { QuarantineReleaseRequestData } from "../../shared/events/schemas/flows.js";
+import { QUARANTINE_EXPIRES } from "../../shared/remediation/actions/quarantine-pod.js";
+import { quarantinedPods, REMEDIATION_ID } from "../../shared/flows/release.js";
 import { defaultRemediationSettings } from "../../shared/remediation/settings.js";
 import { getRemediation, listRemediations, type Remediation } from "../../shared/remediation/store.js";
 import { listAudit } from "../../shared/store/audit.js";
@@ -130,6 +137,47 @@ export function approvalRoutes(opts: ApprovalRoutesOptions) {
           actor: String(body.actor ?? "cli"),
           ...(body.comment ? { comment: String(body.comment) } : {}),
         });
+      }
+      if (method === "GET" && url.pathname === "/api/quarantines") {
+        if (!deps.kube) throw new ProphetError("invalid_config", "no cluster configured");
+        const pods = await quarantinedPods({ deps, source: "/prophet/operator", actor: "operator" });
+        return jsonReply(200, {
+          items: pods.map((p) => ({
+            namespace: p.metadata.namespace ?? "",
+            pod: p.metadata.name,
+            remediationId: p.metadata.annotations?.[REMEDIATION_ID] ?? null,
+            expires: p.metadata.annotations?.[QUARANTINE_EXPIRES] ?? null,
+          })),
+        });
+      }
+      const release = /^\/api\/quarantines\/([^/]+)\/([^/]+)\/release$/.exec(url.pathname);
+      if (method === "POST" && release) {
+        const body = parseBody(await readBody(), contentType);
+        const reason = String(body.reason ?? "").trim();
+        if (!reason)
+          throw new ProphetError("bad_request", "reason is required: say why the quarantine can end");
+        const now = deps.clock.now();
+        const unsigned = {
+          namespace: decodeURIComponent(release[1]!),
+          pod: decodeURIComponent(release[2]!),
+          actor: String(body.actor ?? "cli").slice(0, 200),
+          reason: reason.slice(0, 2000),
+          expiresAt: new Date(now.getTime() + 10 * 60_000).toISOString(),
+        };
+        const key = await approvalKey(deps.store, settings.approvalKey);
+        const token = releaseToken(key, unsigned);
+        const event: ProphetEvent<QuarantineReleaseRequestData> = {
+          specversion: "1.0",
+          id: `release-${createHash("sha256").update(token).digest("hex").slice(0, 24)}`,
+          source: "/prophet/operator",
+          type: QuarantineReleaseRequested.type,
+          subject: `${unsigned.namespace}/${unsigned.pod}`,
+          time: now.toISOString(),
+          datacontenttype: "application/json",
+          data: { ...unsigned, token },
+        };
+        const results = await dispatchEvents([event], bus.route, { ...ctx, sink: bus });
+        return jsonReply(200, { results, released: `${unsigned.namespace}/${unsigned.pod}` });
       }
       const link = /^\/approvals\/([^/]+)$/.exec(url.pathname);
       if (link && method === "GET") {

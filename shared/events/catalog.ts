@@ -16,7 +16,11 @@ import { remediationEventDataSchema, remediationReviewedDataSchema } from "./sch
 import { knativePingDataSchema, scheduleTickDataSchema } from "./schemas/schedule.js";
 import { capacityChangedDataSchema, forecastComputedDataSchema } from "./schemas/forecast.js";
 import { sloEvaluatedDataSchema, sloViolatedDataSchema } from "./schemas/slo.js";
-import { flowAnomalyDataSchema, quarantineDataSchema } from "./schemas/flows.js";
+import {
+  flowAnomalyDataSchema,
+  quarantineDataSchema,
+  quarantineReleaseRequestSchema,
+} from "./schemas/flows.js";
 import { FLOW_BATCH_EVENT, flowBatchDataSchema } from "../flows/batch.js";
 import type { ProphetEvent } from "./envelope.js";
 
@@ -212,6 +216,14 @@ export const QuarantineApplied = define({
   direction: "emitted",
   schema: quarantineDataSchema,
 });
+export const QuarantineReleaseRequested = define({
+  type: "io.prophet.quarantine.release.requested",
+  version: "1",
+  description:
+    "A person asks to release a quarantined pod now (POST /api/quarantines/<ns>/<pod>/release, `prophet quarantine release`); signed with the approval key.",
+  direction: "inbound",
+  schema: quarantineReleaseRequestSchema,
+});
 export const QuarantineReleased = define({
   type: "io.prophet.quarantine.released",
   version: "1",
@@ -265,6 +277,7 @@ export const catalog: readonly EventDefinition[] = [
   FlowsBatch,
   FlowAnomaly,
   QuarantineApplied,
+  QuarantineReleaseRequested,
   QuarantineReleased,
   KnativePing,
   ...apiServerTypes,

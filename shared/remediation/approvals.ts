@@ -34,6 +34,27 @@ export function checkToken(
   return now.getTime() < expiresAt.getTime() ? "valid" : "expired";
 }
 
+/** The token of a quarantine release request: HMAC over every field a person states. */
+export function releaseToken(
+  key: string,
+  r: { namespace: string; pod: string; actor: string; reason: string; expiresAt: string },
+): string {
+  return createHmac("sha256", key)
+    .update(`prophet-release\n${r.namespace}/${r.pod}\n${r.actor}\n${r.reason}\n${r.expiresAt}`)
+    .digest("base64url");
+}
+
+export function checkReleaseToken(
+  key: string,
+  r: { namespace: string; pod: string; actor: string; reason: string; expiresAt: string; token: string },
+  now: Date,
+): TokenCheck {
+  const want = Buffer.from(releaseToken(key, r));
+  const got = Buffer.from(r.token);
+  if (got.length !== want.length || !timingSafeEqual(got, want)) return "invalid";
+  return now.getTime() < Date.parse(r.expiresAt) ? "valid" : "expired";
+}
+
 export function approvalUrl(baseUrl: string, remediationId: string, token: string): string {
   return `${baseUrl.replace(/\/$/, "")}/approvals/${encodeURIComponent(remediationId)}?token=${token}`;
 }

@@ -3,12 +3,15 @@
 // then a pod of shop/cart turns intruder (scan, egress to 185.220.101.47:4444, DNS tunnelling).
 // The detection raises ProphetFlowAnomaly → incident → diagnosis → the planner's quarantine_pod,
 // which the gate holds for approval; once approved the pod is quarantined under the Cilium deny
-// policy and its flows are dropped while its probes still pass.
+// policy and its flows are dropped while its probes still pass. Then a person releases it through
+// the operator API (`prophet quarantine release`): a forged or replayed request changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HubbleFlow } from "../../infra/sandbox/index.js";
 import { QUARANTINED } from "../../shared/remediation/actions/quarantine-pod.js";
 import { listAudit } from "../../shared/store/audit.js";
 import { listIncidents } from "../../shared/store/incidents.js";
+import { register as registerRemediationCommands } from "../../infra/cli/commands/remediation.js";
+import { runCommand } from "../support/cli.js";
 import { startPipeline, type Pipeline } from "../remediation/pipeline-harness.js";
 
 type Endpoint = { pod_name?: string; labels?: string[] };
@@ -114,6 +117,106 @@ describe("hubble-quarantine on the sandbox: learn, detect, propose, approve, con
       const probes = after.filter(fromNode);
       expect(probes.length).toBeGreaterThan(0);
       expect(probes.every((f) => f.verdict === "FORWARDED")).toBe(true);
+    },
+  );
+
+  it(
+    "is released when a person asks, with a signed request, and says who and why",
+    { timeout: 120_000 },
+    async () => {
+      const listed = await runCommand(registerRemediationCommands, [
+        "quarantine",
+        "list",
+        "--url",
+        p.host.url,
+      ]);
+      expect(listed.code).toBeUndefined();
+      expect(listed.out).toContain(`shop/${attacker}`);
+
+      // A request whose token was not made with the approval key: refused, nothing changes.
+      const forged = await fetch(`${p.host.url}/events`, {
+        method: "POST",
+        headers: { "content-type": "application/cloudevents+json" },
+        body: JSON.stringify({
+          specversion: "1.0",
+          id: "forged-release-1",
+          source: "/attacker",
+          type: "io.prophet.quarantine.release.requested",
+          data: {
+            namespace: "shop",
+            pod: attacker,
+            actor: "someone",
+            reason: "let me out",
+            expiresAt: new Date(p.sb.clock.now().getTime() + 60_000).toISOString(),
+            token: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+          },
+        }),
+      });
+      expect(forged.status).toBe(403);
+      expect(((await forged.json()) as { message: string }).message).toContain("release token is not valid");
+      const still = await p.host.deps.kube!.get("Pod", "shop", attacker);
+      expect(still?.metadata.labels?.[QUARANTINED]).toBe("true");
+
+      // No reason, no release.
+      const noReason = await runCommand(registerRemediationCommands, [
+        "quarantine",
+        "release",
+        `shop/${attacker}`,
+        "--reason",
+        " ",
+        "--url",
+        p.host.url,
+      ]);
+      expect(noReason.code).toBe(1);
+
+      const released = await runCommand(registerRemediationCommands, [
+        "quarantine",
+        "release",
+        `shop/${attacker}`,
+        "--reason",
+        "forensics done, image rebuilt",
+        "--actor",
+        "cli:secops",
+        "--url",
+        p.host.url,
+      ]);
+      expect(released.code).toBeUndefined();
+      expect(released.out).toBe(`released shop/${attacker}\n`);
+      const pod = await p.host.deps.kube!.get("Pod", "shop", attacker);
+      expect(pod?.metadata.labels?.[QUARANTINED]).toBeUndefined();
+      const audit = await listAudit(p.host.deps.store, { limit: 1000 });
+      const entry = audit.find((a) => a.action === "quarantine.released");
+      expect(entry?.actor).toBe("cli:secops");
+      expect(entry?.subject).toBe(`shop/${attacker}`);
+      expect(JSON.stringify(entry?.details)).toContain("forensics done, image rebuilt");
+
+      // Its traffic flows again.
+      await p.advance(30);
+      const seen: Flow[] = [];
+      const stop = p.sb.flows.subscribe((line) => seen.push(line.flow as Flow));
+      try {
+        await p.advance(60);
+      } finally {
+        stop();
+      }
+      const mine = seen.filter(
+        (f) => f.source?.pod_name === attacker || f.destination?.pod_name === attacker,
+      );
+      expect(mine.some((f) => f.verdict === "FORWARDED" && f.source?.pod_name === attacker)).toBe(true);
+
+      // Asking again: the pod is no longer quarantined, a clear conflict, no second release.
+      const again = await runCommand(registerRemediationCommands, [
+        "quarantine",
+        "release",
+        `shop/${attacker}`,
+        "--reason",
+        "again",
+        "--url",
+        p.host.url,
+      ]);
+      expect(again.code).toBe(1);
+      const after = await listAudit(p.host.deps.store, { limit: 1000 });
+      expect(after.filter((a) => a.action === "quarantine.released")).toHaveLength(1);
     },
   );
 });

@@ -344,8 +344,78 @@ function registerRemediations(program: Command): void {
     );
 }
 
+const quarantineListSchema = z.object({
+  items: z.array(
+    z.object({
+      namespace: z.string(),
+      pod: z.string(),
+      remediationId: z.string().nullable(),
+      expires: z.string().nullable(),
+    }),
+  ),
+});
+const releaseSchema = z.object({
+  results: z.array(z.looseObject({ function: z.string(), status: z.string() })),
+});
+
+function registerQuarantine(program: Command): void {
+  const cmd = program
+    .command("quarantine")
+    .description("pods quarantined by quarantine_pod, on a running host (hubble-quarantine)");
+  cmd
+    .command("list")
+    .description("list the quarantined pods")
+    .addOption(urlOption())
+    .addOption(outputOption())
+    .action(
+      guarded(async (opts: { url?: string; output: "table" | "json" }) => {
+        const { items } = parseAnswer(
+          quarantineListSchema,
+          await requestHost(hostUrl(opts.url), "GET", "/api/quarantines"),
+          "quarantines",
+        );
+        if (opts.output === "json") return printJson(items);
+        if (items.length === 0) return print("no pods quarantined\n");
+        print(
+          formatTable(
+            ["POD", "REMEDIATION", "EXPIRES"],
+            items.map((q) => [`${q.namespace}/${q.pod}`, q.remediationId ?? "-", q.expires ?? "never"]),
+          ),
+        );
+      }),
+    );
+  cmd
+    .command("release")
+    .description("release a quarantined pod now: its labels restored, its deny policy removed")
+    .argument("<namespace/pod>", "the pod (see `prophet quarantine list`)")
+    .requiredOption("--reason <text>", "why the quarantine can end, for the audit log")
+    .option("--actor <name>", "who releases (default cli:$USER)")
+    .addOption(urlOption())
+    .action(
+      guarded(async (ref: string, opts: { reason: string; actor?: string; url?: string }) => {
+        const [namespace, pod, ...extra] = ref.split("/");
+        if (!namespace || !pod || extra.length)
+          throw new HostRequestError(`expected <namespace>/<pod>, got "${ref}"`);
+        const answer = parseAnswer(
+          releaseSchema,
+          await requestHost(
+            hostUrl(opts.url),
+            "POST",
+            `/api/quarantines/${encodeURIComponent(namespace)}/${encodeURIComponent(pod)}/release`,
+            { actor: opts.actor ?? `cli:${process.env.USER || "unknown"}`, reason: opts.reason },
+          ),
+          "release",
+        );
+        if (!answer.results.some((r) => r.function === "hubble-quarantine"))
+          throw new HostRequestError("the host runs no hubble-quarantine function to release the pod");
+        print(`released ${namespace}/${pod}\n`);
+      }),
+    );
+}
+
 export function register(program: Command): void {
   registerActions(program);
   registerApprovals(program);
   registerRemediations(program);
+  registerQuarantine(program);
 }

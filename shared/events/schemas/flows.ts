@@ -55,3 +55,19 @@ export const quarantineDataSchema = z.object({
   reason: z.string().nullable(),
 });
 export type QuarantineData = z.infer<typeof quarantineDataSchema>;
+
+/**
+ * data of io.prophet.quarantine.release.requested: a person asks to release a quarantined pod
+ * before its time is up. Signed (the local host's operator API and `prophet quarantine release`
+ * sign it with the approval key): the token covers every field, so none can be changed.
+ */
+export const quarantineReleaseRequestSchema = z.object({
+  namespace: z.string().min(1).max(253),
+  pod: z.string().min(1).max(253),
+  actor: z.string().min(1).max(200),
+  reason: z.string().min(1, "say why the quarantine can end").max(2000),
+  /** The token is worthless after this. */
+  expiresAt: z.iso.datetime({ offset: true }),
+  token: z.string().min(1).max(200),
+});
+export type QuarantineReleaseRequestData = z.infer<typeof quarantineReleaseRequestSchema>;
