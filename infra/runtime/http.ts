@@ -1,6 +1,7 @@
 // One HTTP request → events → the functions that take them → one reply. Used by every runtime
 // adapter and the local host, so all of them answer the same statuses and bodies.
 import { eventsFromHttp, type InboundHttpRequest } from "../../shared/events/edge/http.js";
+import { pubsubMessagePublishedType } from "../../shared/events/edge/pubsub.js";
 import type { ProphetEvent } from "../../shared/events/envelope.js";
 import { ProphetError, asProphetError } from "../../shared/errors.js";
 import type { ProphetFunction } from "../../shared/function.js";
@@ -74,13 +75,42 @@ export async function handleHttpRequest(
 ): Promise<HttpReply> {
   try {
     const events = eventsFromHttp(req, { now: ctx.deps.clock.now(), cluster: ctx.deps.cluster });
-    const results = await dispatchEvents(events, route, ctx);
-    return jsonReply(200, { accepted: events.length, results });
+    const ignored: Array<{ id: string; type: string }> = [];
+    const routed = isTopicDelivery(req) ? ignoringOtherTypes(route, ignored) : route;
+    const results = await dispatchEvents(events, routed, ctx);
+    return jsonReply(200, { accepted: events.length, results, ...(ignored.length ? { ignored } : {}) });
   } catch (err) {
     const e = asProphetError(err);
     if (e.status < 500 && e.code !== "in_progress") ctx.observer?.rejected?.("(edge)", "(request)", e.code);
     return errorReply(e);
   }
+}
+
+/** Eventarc posts Pub/Sub messages as a binary-mode `messagePublished` CloudEvent. */
+function isTopicDelivery(req: InboundHttpRequest): boolean {
+  return Object.entries(req.headers).some(
+    ([k, v]) => k.toLowerCase() === "ce-type" && v === pubsubMessagePublishedType,
+  );
+}
+
+/**
+ * Eventarc's Pub/Sub triggers cannot filter on Prophet's type (ADR 0012), so every function on the
+ * topic receives every event on it. One it does not take is acknowledged as ignored: a 4xx is a
+ * nack, and Pub/Sub would push it again and again until the message expires.
+ */
+function ignoringOtherTypes(
+  route: (e: ProphetEvent) => ProphetFunction[],
+  ignored: Array<{ id: string; type: string }>,
+): (e: ProphetEvent) => ProphetFunction[] {
+  return (e) => {
+    try {
+      return route(e);
+    } catch (err) {
+      if (!(err instanceof ProphetError) || err.code !== "unsupported_type") throw err;
+      ignored.push({ id: e.id, type: e.type });
+      return [];
+    }
+  };
 }
 
 /** The route of a function deployed alone: it takes what it accepts and rejects the rest. */
