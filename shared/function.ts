@@ -13,6 +13,17 @@ import type { FlowSettings } from "./flows/settings.js";
 import type { AnomalyTriggerSettings } from "./anomaly/trigger/trigger.js";
 import type { RemediationSettings } from "./remediation/settings.js";
 
+/**
+ * The clusters one deployment serves besides its default one (the cluster registry,
+ * shared/clusters): the invocation gives a function the ports of the cluster its event names.
+ */
+export interface ClusterDirectory {
+  /** The registered cluster names, sorted. */
+  names(): string[];
+  /** The ports of a registered cluster; undefined when no cluster of that name is registered. */
+  ports(name: string): { kube?: ClusterPort; metrics?: MetricsPort } | undefined;
+}
+
 export interface Deps {
   store: Store;
   clock: Clock;
@@ -21,6 +32,12 @@ export interface Deps {
   cluster: string;
   /** The Kubernetes cluster to read; absent when none is configured (functions must cope). */
   kube?: ClusterPort;
+  /**
+   * More clusters (PROPHET_CLUSTERS_FILE): with a directory, an event naming a cluster runs with
+   * that cluster's ports and name, and an event naming an unknown cluster is refused. Without one,
+   * the deployment serves one cluster, whatever name its events give it.
+   */
+  clusters?: ClusterDirectory;
   /** PromQL over the cluster's Prometheus (or Thanos, Mimir, the sandbox's); absent when none is
    * configured, so functions must cope without metrics. */
   metrics?: MetricsPort;

@@ -82,6 +82,7 @@ export function approvalRoutes(opts: ApprovalRoutesOptions) {
     id: string,
     data: Omit<RemediationReviewedData, "remediationId">,
   ): Promise<HttpReply> {
+    const rem = await getRemediation(deps.store, id);
     const event: ProphetEvent<RemediationReviewedData> = {
       specversion: "1.0",
       // One verdict per token: a double click is a duplicate, not a second review.
@@ -90,11 +91,13 @@ export function approvalRoutes(opts: ApprovalRoutesOptions) {
       type: RemediationReviewed.type,
       time: deps.clock.now().toISOString(),
       datacontenttype: "application/json",
+      // The remediation runs on the cluster it was decided for.
+      ...(rem ? { cluster: rem.cluster } : {}),
       data: { remediationId: id, ...data },
     };
     const results = await dispatchEvents([event], bus.route, { ...ctx, sink: bus });
-    const rem = await getRemediation(deps.store, id);
-    return jsonReply(200, { results, remediation: rem ? summary(rem) : null });
+    const after = await getRemediation(deps.store, id);
+    return jsonReply(200, { results, remediation: after ? summary(after) : null });
   }
 
   return async function handle(

@@ -4,13 +4,13 @@ import { Cron } from "croner";
 import { ScheduleTick } from "../../shared/events/catalog.js";
 import type { ProphetEvent } from "../../shared/events/envelope.js";
 import type { ScheduleTickData } from "../../shared/events/schemas/schedule.js";
-import type { ProphetFunction } from "../../shared/function.js";
+import type { Deps, ProphetFunction } from "../../shared/function.js";
 
 export function scheduleTick(schedule: string, at: Date, cluster?: string): ProphetEvent<ScheduleTickData> {
   const minute = new Date(Math.floor(at.getTime() / 60_000) * 60_000).toISOString();
   return {
     specversion: "1.0",
-    id: `${schedule}@${minute}`,
+    id: `${schedule}@${minute}${cluster ? `@${cluster}` : ""}`,
     source: "/prophet/cron",
     type: ScheduleTick.type,
     subject: schedule,
@@ -19,6 +19,19 @@ export function scheduleTick(schedule: string, at: Date, cluster?: string): Prop
     ...(cluster ? { cluster } : {}),
     data: { schedule, scheduledTime: minute },
   };
+}
+
+/**
+ * A tick for the default cluster and one per other registered cluster (the invocation runs each
+ * with that cluster's ports), so every cluster's SLOs, capacity, flows and remediations are served.
+ */
+export function ticksForClusters(
+  tick: ProphetEvent<ScheduleTickData>,
+  deps: Pick<Deps, "cluster" | "clusters">,
+): ProphetEvent<ScheduleTickData>[] {
+  const others = deps.clusters?.names().filter((n) => n !== deps.cluster) ?? [];
+  const at = new Date(tick.data.scheduledTime);
+  return [tick, ...others.map((c) => scheduleTick(tick.data.schedule, at, c))];
 }
 
 export function startCron(

@@ -15,7 +15,7 @@ import { createDeps, type RuntimeDeps } from "../runtime/deps.js";
 import { errorReply, handleHttpRequest, jsonReply, type HttpReply } from "../runtime/http.js";
 import { approvalRoutes } from "./approvals.js";
 import { LocalBus } from "./bus.js";
-import { startCron } from "./cron.js";
+import { startCron, ticksForClusters } from "./cron.js";
 import { createHostMetrics } from "./metrics.js";
 
 export interface HostOptions {
@@ -182,7 +182,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
   const cron = config.PROPHET_CRON
     ? startCron(functions, async (tick) => {
         await bus
-          .send([tick])
+          .send(ticksForClusters(tick, deps))
           .catch((err) =>
             log.warn({ err: (err as Error).message, schedule: tick.data.schedule }, "scheduled run failed"),
           );

@@ -13,6 +13,7 @@ import type { Logger } from "../../shared/ports/log.js";
 import type { MetricsPort } from "../../shared/ports/metrics.js";
 import type { Notifier } from "../../shared/ports/notify.js";
 import { openStore } from "../../shared/store/open.js";
+import { clusterDirectory } from "./clusters.js";
 import { createLogger } from "./logger.js";
 
 /** The platform we run on, from the variables each one sets; undefined locally. */
@@ -202,6 +203,7 @@ export async function createDeps(
   const llm = await llmPort(cfg, log); // before the store: a bad LLM setting must not leak it
   const notify = await notifiers(cfg);
   const metrics = await metricsPort(cfg, overrides.prometheusUrl);
+  const clusters = await clusterDirectory(cfg.PROPHET_CLUSTERS_FILE); // before the store, likewise
   const store = await openStore({
     ...(cfg.DATABASE_URL ? { databaseUrl: cfg.DATABASE_URL } : {}),
     dataDir: cfg.PROPHET_DATA_DIR,
@@ -210,6 +212,7 @@ export async function createDeps(
   return {
     store,
     ...(kube ? { kube } : {}),
+    ...(clusters ? { clusters } : {}),
     ...(metrics ? { metrics } : {}),
     ...(llm ? { llm } : {}),
     ...(notify.length > 0 ? { notify } : {}),

@@ -72,7 +72,13 @@ export interface SandboxOptions {
   /** Scrape/evaluation interval and history of the built-in Prometheus (defaults 30 s and 6 h). */
   metrics?: { scrapeIntervalMs?: number; retentionMs?: number };
   /** Alertmanager timing in simulated ms (defaults: group_wait 30 s, group_interval 1 m, repeat 1 h). */
-  alerting?: { groupWaitMs?: number; groupIntervalMs?: number; repeatIntervalMs?: number };
+  alerting?: {
+    groupWaitMs?: number;
+    groupIntervalMs?: number;
+    repeatIntervalMs?: number;
+    /** Labels on every alert, as Prometheus' external_labels (e.g. `{cluster: "eu-1"}`). */
+    externalLabels?: Record<string, string>;
+  };
   /** Hubble exporter JSONL file (default `<kubeconfig dir>/hubble-flows.jsonl`); false: no file. */
   flowLog?: string | false;
   /** Flow sampling and file bounds: sampled calls per request (0.02), calls per step (12), 16 MiB × 2 backups. */

@@ -32,6 +32,8 @@ const common = {
   name: ClusterNameSchema,
   /** The API server URL as last seen (informational; credentials resolve it again). */
   server: z.url({ protocol: /^https?$/ }).optional(),
+  /** The cluster's Prometheus HTTP API (metrics evidence, SLOs, forecasts), without credentials. */
+  prometheus: z.url({ protocol: /^https?$/ }).optional(),
 };
 
 export const KubeconfigClusterSchema = z.strictObject({

@@ -40,7 +40,8 @@ export async function invokeFunction(
   incoming: ProphetEvent,
   ctx: InvocationContext,
 ): Promise<InvocationOutcome> {
-  const { deps, observer } = ctx;
+  const { observer } = ctx;
+  let deps = ctx.deps;
   observer?.received?.(fn.name, incoming.type);
   let event: ProphetEvent;
   try {
@@ -52,6 +53,7 @@ export async function invokeFunction(
       );
     }
     event = validateEvent(incoming);
+    deps = scopeToCluster(ctx.deps, event);
   } catch (err) {
     const e = asProphetError(err);
     observer?.rejected?.(fn.name, incoming.type, e.code);
@@ -110,6 +112,31 @@ export async function invokeFunction(
   await completeEvent(deps.store, key, outputs, deps.clock.now());
   await deliver(fn, key, outputs, ctx);
   return { status: "handled", emitted: outputs };
+}
+
+/**
+ * The deps for an event: those of the cluster it names when the deployment serves several (so
+ * every read and action lands on that cluster and every row names it), refused when it names a
+ * cluster nobody registered — acting on the default cluster instead would act on the wrong one.
+ */
+export function scopeToCluster(deps: Deps, event: ProphetEvent): Deps {
+  const name = event.cluster;
+  const dir = deps.clusters;
+  if (!dir || name === undefined || name === deps.cluster) return deps;
+  const ports = dir.ports(name);
+  if (!ports)
+    throw new ProphetError(
+      "not_found",
+      `event ${event.id} names cluster "${name}", which this deployment does not serve (clusters: ${[deps.cluster, ...dir.names()].join(", ")})`,
+      [{ path: "cluster", message: "not a registered cluster" }],
+    );
+  const { kube: _kube, metrics: _metrics, ...rest } = deps;
+  return {
+    ...rest,
+    cluster: name,
+    ...(ports.kube ? { kube: ports.kube } : {}),
+    ...(ports.metrics ? { metrics: ports.metrics } : {}),
+  };
 }
 
 async function deliver(fn: ProphetFunction, key: EventKey, outputs: ProphetEvent[], ctx: InvocationContext) {

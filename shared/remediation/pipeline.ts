@@ -714,15 +714,18 @@ export async function assessDue(ctx: PipelineContext, tick: ProphetEvent): Promi
   const { deps } = ctx;
   const now = deps.clock.now();
   const out: ProphetEvent[] = [];
-  for (const rem of await listRemediations(deps.store, { status: ["proposed"], limit: 500 }))
+  // Serving several clusters, each tick is one cluster's (the invocation gave us its ports): only
+  // its remediations are verified and assessed with them.
+  const scope = deps.clusters ? { cluster: deps.cluster } : {};
+  for (const rem of await listRemediations(deps.store, { status: ["proposed"], limit: 500, ...scope }))
     if (rem.expiresAt && rem.expiresAt.getTime() <= now.getTime())
       out.push(...(await expire(ctx, tick, rem)));
 
   const window = settingsOf(deps).stabilizationSeconds * 1000;
-  const executed = await listRemediations(deps.store, { status: ["executed"], limit: 500 });
+  const executed = await listRemediations(deps.store, { status: ["executed"], limit: 500, ...scope });
   for (const rem of executed.filter((r) => r.assessedAt === null && r.result?.verify?.pending))
     out.push(...(await reverify(ctx, tick, rem)));
-  const due = (await listRemediations(deps.store, { status: ["executed"], limit: 500 })).filter(
+  const due = (await listRemediations(deps.store, { status: ["executed"], limit: 500, ...scope })).filter(
     (r) => r.assessedAt === null && r.executedAt && r.executedAt.getTime() + window <= now.getTime(),
   );
   for (const rem of due) {

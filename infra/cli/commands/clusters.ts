@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { loadConfig } from "../../../shared/config.js";
-import { describeIssues, issuesFromZod } from "../../../shared/errors.js";
+import { ProphetError, describeIssues, issuesFromZod } from "../../../shared/errors.js";
 import { ClusterNameSchema } from "../../../shared/clusters/definition.js";
 import type { DiscoveryRequest } from "../../../shared/clusters/discover.js";
 import { defaultClustersFile } from "../../../shared/clusters/file.js";
@@ -37,6 +37,7 @@ const AddSchema = z
     eks: z.array(z.string().min(1)).optional(),
     aks: z.array(z.string().min(1)).optional(),
     gke: z.array(z.string().min(1)).optional(),
+    prometheus: z.url({ protocol: /^https?$/ }).optional(),
   })
   .refine((o) => o.kubeconfig || o.inCluster || o.eks?.length || o.aks?.length || o.gke?.length, {
     message: "give at least one source: --kubeconfig, --in-cluster, --eks, --aks or --gke",
@@ -115,6 +116,7 @@ export function register(program: Command, deps: ClustersCliDeps = defaultDeps):
     .option("--eks <region>", "every EKS cluster of the region (repeatable)", collect)
     .option("--aks <subscription>", "every AKS cluster of the subscription (repeatable)", collect)
     .option("--gke <project>", "every GKE cluster of the project (repeatable)", collect)
+    .option("--prometheus <url>", "with one cluster: its Prometheus HTTP API")
     .action(async (raw: unknown) => {
       const o = parse(AddSchema, raw, "clusters add");
       if (!o) return;
@@ -137,6 +139,14 @@ export function register(program: Command, deps: ClustersCliDeps = defaultDeps):
       try {
         const registry = deps.registry();
         const found = await registry.discover(requests, o.namePrefix ? { namePrefix: o.namePrefix } : {});
+        if (o.prometheus) {
+          if (found.clusters.length !== 1)
+            throw new ProphetError(
+              "bad_request",
+              `--prometheus names one cluster's Prometheus, but ${found.clusters.length} clusters were found: add them one at a time (--context, --name)`,
+            );
+          found.clusters[0]!.prometheus = o.prometheus;
+        }
         for (const e of found.errors) console.error(`error: ${e.source}: ${e.error.message}`);
         if (found.clusters.length) {
           const res = registry.add(found.clusters);

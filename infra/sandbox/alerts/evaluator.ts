@@ -31,6 +31,8 @@ export class RuleEvaluator {
   constructor(
     private readonly store: TimeSeriesStore,
     private readonly rules: AlertRule[],
+    /** Prometheus' external_labels (e.g. {cluster: "eu-1"}): on every alert, under its own labels. */
+    private readonly externalLabels: Record<string, string> = {},
   ) {
     this.forMs = new Map(rules.map((r) => [r.alert, parseDurationMs(r.for) ?? 0]));
   }
@@ -51,7 +53,7 @@ export class RuleEvaluator {
       const seen = new Set<string>();
       for (const s of samples) {
         const { __name__: _name, ...metric } = labelsToObject(s.metric);
-        const labels = { ...metric, ...rule.labels, alertname: rule.alert };
+        const labels = { ...this.externalLabels, ...metric, ...rule.labels, alertname: rule.alert };
         const fp = fingerprint(labels);
         seen.add(fp);
         let a = active.get(fp);

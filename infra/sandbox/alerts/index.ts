@@ -15,8 +15,11 @@ export class SandboxAlerting {
   readonly evaluator: RuleEvaluator;
   readonly notifier: AlertNotifier;
 
-  constructor(store: TimeSeriesStore, opts: NotifierOptions & { rules?: AlertRule[] } = {}) {
-    this.evaluator = new RuleEvaluator(store, opts.rules ?? allRules());
+  constructor(
+    store: TimeSeriesStore,
+    opts: NotifierOptions & { rules?: AlertRule[]; externalLabels?: Record<string, string> } = {},
+  ) {
+    this.evaluator = new RuleEvaluator(store, opts.rules ?? allRules(), opts.externalLabels);
     this.notifier = new AlertNotifier(opts);
   }
 
