@@ -9,6 +9,7 @@ import type { ProphetFunction } from "../../shared/function.js";
 import type { Clock } from "../../shared/ports/clock.js";
 import type { Logger } from "../../shared/ports/log.js";
 import { findingsOfIncident } from "../../shared/diagnosis/store.js";
+import { clusterHealth } from "../../shared/clusters/health.js";
 import { listAudit, verifyAudit } from "../../shared/store/audit.js";
 import { getIncident, listIncidents } from "../../shared/store/incidents.js";
 import { createDeps, type RuntimeDeps } from "../runtime/deps.js";
@@ -107,6 +108,14 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
         items: await listAudit(deps.store, { limit: Number(url.searchParams.get("limit") ?? 100) }),
       }),
     "GET /api/audit/verify": async () => jsonReply(200, await verifyAudit(deps.store)),
+    // The federated view: every cluster this host serves (and any its rows name), from the store.
+    "GET /api/clusters": async () =>
+      jsonReply(200, {
+        items: await clusterHealth(deps.store, {
+          clusters: [deps.cluster, ...(deps.clusters?.names() ?? [])],
+          now: deps.clock.now(),
+        }),
+      }),
     "GET /api/functions": async () =>
       jsonReply(200, {
         items: functions.map((f) => ({

@@ -18,7 +18,9 @@ import { loadConfig } from "../../shared/config.js";
 import { silentLogger } from "../../shared/ports/log.js";
 import { listRemediations } from "../../shared/remediation/store.js";
 import { listIncidents } from "../../shared/store/incidents.js";
+import { register as registerClusters } from "../../infra/cli/commands/clusters.js";
 import { autonomousPolicy } from "../remediation/pipeline-harness.js";
+import { runCommand } from "../support/cli.js";
 
 const image = async (sb: Sandbox, ns: string, name: string): Promise<string> => {
   const res = await fetch(`${sb.url}/apis/apps/v1/namespaces/${ns}/deployments/${name}`);
@@ -190,5 +192,33 @@ describe("one deployment, two clusters", () => {
     const body = (await res.json()) as { message: string };
     expect(body.message).toContain('cluster "ap-9"');
     expect(body.message).toContain("eu-1, us-1");
+  });
+
+  it("shows every cluster's health side by side (prophet clusters status)", async () => {
+    const json = await runCommand(registerClusters, [
+      "clusters",
+      "status",
+      "--url",
+      host.url,
+      "--output",
+      "json",
+    ]);
+    expect(json.code).toBeUndefined();
+    const items = JSON.parse(json.out) as {
+      cluster: string;
+      registered: boolean;
+      remediations: { executedLastDay: number };
+      incidents: { firing: number };
+    }[];
+    expect(items.map((h) => h.cluster)).toEqual(["eu-1", "local", "us-1"]);
+    for (const name of ["eu-1", "us-1"]) {
+      const h = items.find((x) => x.cluster === name)!;
+      expect(h.registered).toBe(true);
+      expect(h.remediations.executedLastDay).toBe(1);
+    }
+    expect(items.find((x) => x.cluster === "local")).toMatchObject({ remediations: { executedLastDay: 0 } });
+    const table = await runCommand(registerClusters, ["clusters", "status", "--url", host.url]);
+    expect(table.out.split("\n")[0]).toMatch(/^CLUSTER\s+STATUS\s+INCIDENTS/);
+    expect(table.out).toMatch(/\beu-1\b/);
   });
 });

@@ -9,6 +9,7 @@ import { ClusterNameSchema } from "../../../shared/clusters/definition.js";
 import type { DiscoveryRequest } from "../../../shared/clusters/discover.js";
 import { defaultClustersFile } from "../../../shared/clusters/file.js";
 import { ClusterRegistry, type ClusterEntry } from "../../../shared/clusters/registry.js";
+import { formatTable, HostRequestError, hostUrl, requestHost } from "./remediation.js";
 
 export interface ClustersCliDeps {
   registry(): ClusterRegistry;
@@ -180,4 +181,63 @@ export function register(program: Command, deps: ClustersCliDeps = defaultDeps):
         fail(err);
       }
     });
+
+  clusters
+    .command("status")
+    .description("how every cluster a running host serves is doing: incidents, approvals, SLOs, capacity")
+    .option("--url <url>", "the Prophet host (default $PROPHET_URL or http://127.0.0.1:$PORT, port 8080)")
+    .option("--output <format>", "table or json", "table")
+    .action(async (raw: { url?: string; output?: string }) => {
+      try {
+        const answer = HealthAnswer.safeParse(await requestHost(hostUrl(raw.url), "GET", "/api/clusters"));
+        if (!answer.success) throw new HostRequestError("unexpected answer from the host (clusters)");
+        const items = answer.data.items;
+        if (raw.output === "json") return void process.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
+        const pct = (v: number | null) => (v === null ? "-" : `${Math.round(v * 100)} %`);
+        process.stdout.write(
+          formatTable(
+            [
+              "CLUSTER",
+              "STATUS",
+              "INCIDENTS",
+              "APPROVALS",
+              "REMEDIATED 24H",
+              "SLOS VIOLATED",
+              "LOWEST BUDGET",
+              "BUFFER PODS",
+              "FLOW DETECTIONS 24H",
+            ],
+            items.map((h) => [
+              h.cluster + (h.registered ? "" : " (unregistered)"),
+              h.status,
+              `${h.incidents.firing} (${h.incidents.critical} critical)`,
+              String(h.remediations.awaitingApproval),
+              `${h.remediations.executedLastDay} (${h.remediations.failedLastDay} failed)`,
+              `${h.slos.violated}/${h.slos.total}`,
+              pct(h.slos.lowestBudgetRemaining),
+              String(h.capacity.bufferPods),
+              String(h.network.detectionsLastDay),
+            ]),
+          ),
+        );
+      } catch (err) {
+        fail(err);
+      }
+    });
 }
+
+const n = z.number();
+const HealthAnswer = z.object({
+  items: z.array(
+    z.object({
+      cluster: z.string(),
+      registered: z.boolean(),
+      status: z.enum(["ok", "warning", "critical"]),
+      incidents: z.object({ firing: n, critical: n, openedLastDay: n }),
+      remediations: z.object({ awaitingApproval: n, executedLastDay: n, failedLastDay: n }),
+      slos: z.object({ total: n, violated: n, lowestBudgetRemaining: n.nullable() }),
+      capacity: z.object({ scales: n, bufferPods: n }),
+      network: z.object({ detectionsLastDay: n }),
+    }),
+  ),
+});
