@@ -38,8 +38,9 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(",")}}`;
 }
 
-export function auditHash(prevHash: string, e: Omit<AuditEntry, "dedupeKey">): string {
-  const body = canonicalJson({
+/** The bytes a row's hash covers besides the previous hash. */
+function auditBody(e: Omit<AuditEntry, "dedupeKey">): string {
+  return canonicalJson({
     at: e.at.toISOString(),
     cluster: e.cluster,
     actor: e.actor,
@@ -47,7 +48,10 @@ export function auditHash(prevHash: string, e: Omit<AuditEntry, "dedupeKey">): s
     subject: e.subject,
     details: e.details,
   });
-  return createHash("sha256").update(prevHash).update("\n").update(body).digest("hex");
+}
+
+export function auditHash(prevHash: string, e: Omit<AuditEntry, "dedupeKey">): string {
+  return createHash("sha256").update(prevHash).update("\n").update(auditBody(e)).digest("hex");
 }
 
 interface DbAuditRow {
@@ -76,24 +80,29 @@ function fromDb(r: DbAuditRow): AuditRow {
   };
 }
 
-/** Appends inside the caller's transaction (so the audit row commits with the change it records). */
+/**
+ * Appends inside the caller's transaction (so the audit row commits with the change it records).
+ *
+ * The chain lock is held from here to the caller's commit, and every writer waits for it, so the
+ * work under it is two statements: the lock, then one INSERT that reads the previous hash, hashes
+ * (PostgreSQL's sha256 over the same bytes auditHash hashes) and skips a repeated dedupe key. The
+ * INSERT is its own statement so that its snapshot, taken after the lock, sees the last row.
+ */
 export async function appendAudit(tx: Sql, entry: AuditEntry): Promise<AuditRow> {
   await tx.query("SELECT pg_advisory_xact_lock($1)", [auditLockId]);
-  if (entry.dedupeKey) {
-    const existing = await tx.query<DbAuditRow>("SELECT * FROM audit_log WHERE dedupe_key = $1", [
-      entry.dedupeKey,
-    ]);
-    if (existing.rows[0]) return fromDb(existing.rows[0]);
-  }
-  const last = await tx.query<{ hash: string }>("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1");
-  const prevHash = last.rows[0]?.hash ?? genesisHash;
   // Millisecond precision, so the timestamp read back from the database hashes identically.
   const at = new Date(Math.floor(entry.at.getTime()));
-  const row = { ...entry, at };
-  const hash = auditHash(prevHash, row);
+  const body = auditBody({ ...entry, at });
   const res = await tx.query<DbAuditRow>(
-    `INSERT INTO audit_log (at, cluster, actor, action, subject, details, dedupe_key, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9) RETURNING *`,
+    `WITH prev AS (
+       SELECT coalesce((SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1), $8) AS hash
+     )
+     INSERT INTO audit_log (at, cluster, actor, action, subject, details, dedupe_key, prev_hash, hash)
+     SELECT $1, $2, $3, $4, $5, $6::jsonb, $7, prev.hash,
+            encode(sha256(convert_to(prev.hash || E'\\n' || $9, 'UTF8')), 'hex')
+       FROM prev
+     ON CONFLICT (dedupe_key) DO NOTHING
+     RETURNING *`,
     [
       at,
       entry.cluster,
@@ -102,11 +111,16 @@ export async function appendAudit(tx: Sql, entry: AuditEntry): Promise<AuditRow>
       entry.subject,
       canonicalJson(entry.details),
       entry.dedupeKey ?? null,
-      prevHash,
-      hash,
+      genesisHash,
+      body,
     ],
   );
-  return fromDb(res.rows[0] as DbAuditRow);
+  if (res.rows[0]) return fromDb(res.rows[0]);
+  // The dedupe key was there already: the first append's row.
+  const existing = await tx.query<DbAuditRow>("SELECT * FROM audit_log WHERE dedupe_key = $1", [
+    entry.dedupeKey,
+  ]);
+  return fromDb(existing.rows[0] as DbAuditRow);
 }
 
 export async function recordAudit(store: Store, entry: AuditEntry): Promise<AuditRow> {

@@ -2,7 +2,7 @@
 // the hash-chained audit log.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Store } from "../../shared/ports/store.js";
-import { appendAudit, recordAudit, verifyAudit } from "../../shared/store/audit.js";
+import { appendAudit, auditHash, recordAudit, verifyAudit } from "../../shared/store/audit.js";
 import {
   claimEvent,
   completeEvent,
@@ -62,12 +62,24 @@ describe.each(backends)("store on %s", (_name, open) => {
     expect(v).toMatchObject({ ok: true, rows: 5, firstBadSeq: null });
   });
 
+  it("hashes non-ASCII text and newlines the way the verifier does (the hash is computed in SQL)", async (ctx) => {
+    if (!available) ctx.skip();
+    const before = (await verifyAudit(store)).rows;
+    const row = await recordAudit(store, {
+      ...entry(20),
+      subject: "café/ünïcode—✓",
+      details: { note: "line 1\nline 2 \u00e9 \ud83d\ude80", quote: '"' },
+    });
+    expect(row.hash).toBe(auditHash(row.prevHash, row));
+    expect(await verifyAudit(store)).toMatchObject({ ok: true, rows: before + 1 });
+  });
+
   it("returns the first row again for a repeated dedupe key instead of appending", async (ctx) => {
     if (!available) ctx.skip();
     const a = await recordAudit(store, { ...entry(10), dedupeKey: "k-1" });
     const b = await recordAudit(store, { ...entry(11), dedupeKey: "k-1" });
     expect(b.seq).toBe(a.seq);
-    expect((await verifyAudit(store)).rows).toBe(6);
+    expect((await verifyAudit(store)).rows).toBe(7);
   });
 
   it("refuses UPDATE and DELETE on the audit log", async (ctx) => {
