@@ -31,6 +31,8 @@ export const configSchema = z.object({
   EVENTGRID_TOPIC_ENDPOINT: url("Event Grid topic endpoint").optional(),
   EVENTGRID_KEY: z.string().min(1).optional(),
   PROPHET_CRON: bool.default(true),
+  /** Informers (list + watch) for the clusters' reads in warm, long-lived instances. */
+  PROPHET_KUBE_WATCH: bool.default(false),
   PROPHET_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(300),
   KUBECONFIG: z.string().optional(),
   /** The cluster registry's file of cluster definitions (no secrets); default ~/.prophet/clusters.json. */

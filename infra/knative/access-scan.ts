@@ -108,7 +108,7 @@ export function clusterCalls(file: string): ClusterCall[] {
   return out;
 }
 
-/** The RBAC verb a port call needs (list also needs watch only for informers: not used here). */
+/** The RBAC verb a port call needs (with PROPHET_KUBE_WATCH a list also needs watch: READ has it). */
 export function verbOf(call: Pick<ClusterCall, "method">): string {
   switch (call.method) {
     case "evict":

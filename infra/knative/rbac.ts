@@ -38,8 +38,12 @@ export const actionTargetKinds = uniq(actions.flatMap((a) => a.targetKinds).filt
  */
 export const dynamicKinds: Readonly<Record<string, readonly string[]>> = {
   "shared/kube/snapshot.ts list(kind)": diagnosedKinds,
-  "shared/kube/snapshot.ts get(target.kind)": diagnosedKinds,
-  "shared/kube/snapshot.ts get(o.kind)": podOwners,
+  // The alert's object and its owners, read directly or through the informers.
+  "shared/kube/snapshot.ts get(kind)": uniq([...diagnosedKinds, ...podOwners]),
+  // Informers (PROPHET_KUBE_WATCH) read what the snapshot reads; their lists also need `watch`,
+  // which READ grants.
+  "shared/kube/watch-cache.ts list(kind)": diagnosedKinds,
+  "shared/kube/watch-cache.ts get(kind)": uniq([...diagnosedKinds, ...podOwners]),
   "shared/remediation/assess.ts get(kind)": actionTargetKinds,
   "shared/remediation/assess.ts get(t.kind)": actionTargetKinds,
   "shared/remediation/assess.ts get(rem.target.kind)": actionTargetKinds,

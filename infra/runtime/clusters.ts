@@ -8,13 +8,18 @@ import type { ClusterDirectory } from "../../shared/function.js";
 import type { ClusterPort } from "../../shared/ports/cluster.js";
 import type { MetricsPort } from "../../shared/ports/metrics.js";
 
-export async function clusterDirectory(file: string | undefined): Promise<ClusterDirectory | undefined> {
+export async function clusterDirectory(
+  file: string | undefined,
+  opts: { informers?: boolean } = {},
+): Promise<ClusterDirectory | undefined> {
   if (!file) return undefined;
-  const [{ ClusterRegistry }, { readClustersFile }, { prometheusMetrics }] = await Promise.all([
-    import("../../shared/clusters/registry.js"),
-    import("../../shared/clusters/file.js"),
-    import("../../shared/metrics/prometheus.js"),
-  ]);
+  const [{ ClusterRegistry }, { readClustersFile }, { prometheusMetrics }, { enableInformers }] =
+    await Promise.all([
+      import("../../shared/clusters/registry.js"),
+      import("../../shared/clusters/file.js"),
+      import("../../shared/metrics/prometheus.js"),
+      import("../../shared/kube/snapshot.js"),
+    ]);
   const registry = new ClusterRegistry({ file });
   let stamp = "";
   let defs = new Map<string, ClusterDefinition>();
@@ -43,9 +48,11 @@ export async function clusterDirectory(file: string | undefined): Promise<Cluste
       const known = ports.get(name);
       // Same definition: same ports (their caches and connections); changed: new ones.
       if (known && JSON.stringify(known.def) === JSON.stringify(def)) return known;
+      const kube = registry.port(name);
+      if (opts.informers) enableInformers(kube);
       const made = {
         def,
-        kube: registry.port(name),
+        kube,
         ...(def.prometheus ? { metrics: prometheusMetrics({ url: def.prometheus }) } : {}),
       };
       ports.set(name, made);

@@ -74,6 +74,9 @@ export function lazyClusterPort(load: () => Promise<ClusterPort>, provisionalNam
     },
     list: async (kind, namespace, opts) => (await port()).list(kind, namespace, opts),
     get: async (kind, namespace, name) => (await port()).get(kind, namespace, name),
+    // The loaded port (client-node) can always watch.
+    listWithVersion: async (kind, namespace, opts) => (await port()).listWithVersion!(kind, namespace, opts),
+    watch: async (kind, namespace, opts) => (await port()).watch!(kind, namespace, opts),
     podLogs: async (namespace, pod, container, opts) =>
       (await port()).podLogs(namespace, pod, container, opts),
     events: async (ref) => (await port()).events(ref),
@@ -203,12 +206,17 @@ export async function createDeps(
   const llm = await llmPort(cfg, log); // before the store: a bad LLM setting must not leak it
   const notify = await notifiers(cfg);
   const metrics = await metricsPort(cfg, overrides.prometheusUrl);
-  const clusters = await clusterDirectory(cfg.PROPHET_CLUSTERS_FILE); // before the store, likewise
+  // before the store, likewise
+  const clusters = await clusterDirectory(cfg.PROPHET_CLUSTERS_FILE, { informers: cfg.PROPHET_KUBE_WATCH });
   const store = await openStore({
     ...(cfg.DATABASE_URL ? { databaseUrl: cfg.DATABASE_URL } : {}),
     dataDir: cfg.PROPHET_DATA_DIR,
   });
   const kube = await clusterPort(overrides.kubeconfig ?? cfg.KUBECONFIG, process.env);
+  if (kube && cfg.PROPHET_KUBE_WATCH) {
+    const { enableInformers } = await import("../../shared/kube/snapshot.js");
+    enableInformers(kube);
+  }
   return {
     store,
     ...(kube ? { kube } : {}),
@@ -222,7 +230,10 @@ export async function createDeps(
     remediation: remediationSettings(cfg),
     slo: sloSettings(cfg),
     flows: flowSettings(cfg, overrides.flowsUrl),
-    close: () => store.close(),
+    close: async () => {
+      if (cfg.PROPHET_KUBE_WATCH) (await import("../../shared/kube/snapshot.js")).closeInformers();
+      await store.close();
+    },
   };
 }
 

@@ -12,6 +12,7 @@ import {
   type ObjectRef,
   type PatchSubresource,
   type PatchType,
+  type WatchOptions,
 } from "../ports/cluster.js";
 import { kubeConfigOf, type ClusterCredentials } from "./credentials.js";
 
@@ -60,6 +61,19 @@ class RegistryClusterPort implements ClusterPort {
       this.source.invalidate(this.name, first.creds);
       return call((await this.inner()).port);
     }
+  }
+
+  listWithVersion(
+    kind: string,
+    namespace?: string,
+    opts?: ListOptions,
+  ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+    return this.run((p) => p.listWithVersion!(kind, namespace, opts));
+  }
+
+  /** A stream is not retried here: the informer lists and watches again on any failure. */
+  async watch(kind: string, namespace: string | undefined, opts: WatchOptions): Promise<void> {
+    return (await this.inner()).port.watch!(kind, namespace, opts);
   }
 
   list(kind: string, namespace?: string, opts?: ListOptions): Promise<KubeObject[]> {

@@ -16,7 +16,9 @@ import {
   type ObjectRef,
   type PatchSubresource,
   type PatchType,
+  type WatchOptions,
   type WriteFailure,
+  WatchExpiredError,
 } from "../ports/cluster.js";
 import { kinds, resourcePath } from "./resources.js";
 
@@ -154,23 +156,121 @@ class KubeClusterPort implements ClusterPort {
   }
 
   async list(kind: string, namespace?: string, opts: ListOptions = {}): Promise<KubeObject[]> {
+    return (await this.listWithVersion(kind, namespace, opts)).items;
+  }
+
+  async listWithVersion(
+    kind: string,
+    namespace?: string,
+    opts: ListOptions = {},
+  ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
     const info = kinds[kind];
     if (!info) throw new ProphetError("bad_request", `unsupported kind ${kind}`);
     if (!info.namespaced && namespace) namespace = undefined;
     const out: KubeObject[] = [];
     let cont: string | undefined;
+    let resourceVersion = "";
     do {
       const q = new URLSearchParams({ limit: String(this.opts.pageSize ?? 500) });
       if (cont) q.set("continue", cont);
       if (opts.fieldSelector) q.set("fieldSelector", opts.fieldSelector);
       if (opts.labelSelector) q.set("labelSelector", opts.labelSelector);
       const page = (await this.getJson(`${resourcePath(kind, namespace)}?${q}`)) as
-        { items?: KubeObject[]; metadata?: { continue?: string } } | undefined;
-      if (!page) return out; // kind not served by this cluster
+        | { items?: KubeObject[]; metadata?: { continue?: string; resourceVersion?: string } }
+        | undefined;
+      if (!page) return { items: out, resourceVersion: "" }; // kind not served by this cluster
       for (const item of page.items ?? []) out.push(normalise(item, kind, info.apiVersion));
       cont = page.metadata?.continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     } while (cont);
-    return out;
+    return { items: out, resourceVersion };
+  }
+
+  /** A watch on its own connection (a stream holds its socket for minutes, not the pool's). */
+  async watch(kind: string, namespace: string | undefined, opts: WatchOptions): Promise<void> {
+    const info = kinds[kind];
+    if (!info) throw new ProphetError("bad_request", `unsupported kind ${kind}`);
+    if (!info.namespaced) namespace = undefined;
+    const q = new URLSearchParams({
+      watch: "1",
+      resourceVersion: opts.resourceVersion,
+      allowWatchBookmarks: "true",
+      // Like client-go: a few minutes, jittered, so streams of many instances do not end together.
+      timeoutSeconds: String(300 + Math.floor(Math.random() * 300)),
+    });
+    if (opts.fieldSelector) q.set("fieldSelector", opts.fieldSelector);
+    const reqOpts: https.RequestOptions = { method: "GET", headers: { accept: "application/json" } };
+    await this.kc.applyToHTTPSOptions(reqOpts);
+    const url = new URL(
+      `${this.server.pathname.replace(/\/$/, "")}${resourcePath(kind, namespace)}?${q}`,
+      this.server,
+    );
+    const mod = url.protocol === "https:" ? https : http;
+    if (!this.kc.getCurrentCluster()?.proxyUrl) reqOpts.agent = false;
+    const where = `Kubernetes API ${url.host}: watch ${kind}${namespace ? ` in ${namespace}` : ""}`;
+    await new Promise<void>((resolve, reject) => {
+      if (opts.signal.aborted) return resolve();
+      const req = mod.request(url, reqOpts, (res) => {
+        if (res.statusCode === 410) return reject(new WatchExpiredError(`${where}: 410 Gone`));
+        if (res.statusCode !== 200) {
+          res.resume();
+          return reject(new ProphetError("handler_failed", `${where}: ${res.statusCode}`));
+        }
+        res.setEncoding("utf8");
+        let buf = "";
+        res.on("data", (chunk: string) => {
+          buf += chunk;
+          let nl: number;
+          while ((nl = buf.indexOf("\n")) >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (!line) continue;
+            let e: { type?: string; object?: KubeObject & { code?: number; message?: string } };
+            try {
+              e = JSON.parse(line) as typeof e;
+            } catch {
+              req.destroy(new ProphetError("handler_failed", `${where}: a line that is not JSON`));
+              return;
+            }
+            if (e.type === "ERROR") {
+              const status = e.object as { code?: number; message?: string } | undefined;
+              req.destroy(
+                status?.code === 410
+                  ? new WatchExpiredError(`${where}: ${status.message ?? "410 Gone"}`)
+                  : new ProphetError("handler_failed", `${where}: ${status?.message ?? "error"}`),
+              );
+              return;
+            }
+            if (
+              e.object &&
+              (e.type === "ADDED" || e.type === "MODIFIED" || e.type === "DELETED" || e.type === "BOOKMARK")
+            )
+              opts.onEvent({
+                type: e.type,
+                object: e.type === "BOOKMARK" ? e.object : normalise(e.object, kind, info.apiVersion),
+              });
+          }
+        });
+        res.on("end", () => resolve());
+        res.on("error", reject);
+      });
+      const abort = () => {
+        req.destroy();
+        resolve();
+      };
+      opts.signal.addEventListener("abort", abort, { once: true });
+      req.on("error", (err) =>
+        opts.signal.aborted
+          ? resolve()
+          : reject(
+              err instanceof ProphetError || err instanceof WatchExpiredError
+                ? err
+                : new ProphetError("handler_failed", `${where}: ${err.message}`),
+            ),
+      );
+      req.on("close", () => opts.signal.removeEventListener("abort", abort));
+      req.end();
+    });
   }
 
   async get(kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {

@@ -5,6 +5,7 @@ import type { ContainerStatus, KubeObject, LabelSelector, PodStatus } from "../d
 import type { Clock } from "../ports/clock.js";
 import type { ClusterPort, ListOptions } from "../ports/cluster.js";
 import { kinds } from "./resources.js";
+import { WatchCache } from "./watch-cache.js";
 
 /**
  * List results shared by the diagnoses of an alert storm: a list of one kind in one namespace is
@@ -36,16 +37,53 @@ export class ListCache {
   }
 }
 
-const instanceCaches = new WeakMap<ClusterPort, ListCache>();
+/** Where a snapshot's lists (and, when it can, its GETs) come from besides the port itself. */
+export interface ListSource {
+  list(port: ClusterPort, kind: string, namespace?: string, opts?: ListOptions): Promise<KubeObject[]>;
+  get?(
+    port: ClusterPort,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<KubeObject | undefined>;
+}
+
+const instanceCaches = new WeakMap<ClusterPort, ListSource>();
+const informerPorts = new WeakSet<ClusterPort>();
 
 /**
- * The list cache of a cluster port for the life of the instance (2 s on the deps' clock): the
- * diagnoses of an alert storm, or the flow batches of a busy cluster, read each list once per two
- * seconds instead of once per event.
+ * Lets the instance keep informers on this port (PROPHET_KUBE_WATCH): its reads are then answered
+ * from watches (shared/kube/watch-cache.ts). For long-lived instances; a frozen serverless
+ * instance relists after its watches go quiet.
  */
-export function listCacheFor(port: ClusterPort, clock: Clock): ListCache {
+export function enableInformers(port: ClusterPort): void {
+  informerPorts.add(port);
+}
+
+const watchCaches = new Set<WatchCache>();
+
+/** Stops every informer of the instance (their watches hold connections open). */
+export function closeInformers(): void {
+  for (const c of watchCaches) c.close();
+  watchCaches.clear();
+}
+
+/**
+ * The list source of a cluster port for the life of the instance: informers when enabled for the
+ * port and it can watch; else a list cache of 2 s on the deps' clock, so the diagnoses of an alert
+ * storm, or the flow batches of a busy cluster, read each list once per two seconds instead of once
+ * per event.
+ */
+export function listCacheFor(port: ClusterPort, clock: Clock): ListSource {
   let c = instanceCaches.get(port);
-  if (!c) instanceCaches.set(port, (c = new ListCache(clock, 2000)));
+  if (!c) {
+    if (informerPorts.has(port) && WatchCache.supports(port)) {
+      const w = new WatchCache(port);
+      watchCaches.add(w);
+      c = w;
+    } else c = new ListCache(clock, 2000);
+    instanceCaches.set(port, c);
+  }
   return c;
 }
 
@@ -62,8 +100,8 @@ export interface SnapshotOptions {
   tailLines?: number;
   /** At most this many containers' logs (keeps a cluster-wide read bounded). */
   maxLogs?: number;
-  /** Share list results with other reads within the cache's TTL (alert storms). */
-  cache?: ListCache;
+  /** Share list results with other reads (a TTL cache, or informers: alert storms). */
+  cache?: ListSource;
   /**
    * "warnings" (default): Warning Events of the namespace, plus every Event of the few pods whose
    * diagnosis reads Normal ones (a container running again after an OOM kill: its kubelet events
@@ -109,8 +147,11 @@ async function targetChain(
   port: ClusterPort,
   namespace: string,
   target: { kind: string; name: string },
+  cache: ListSource | undefined,
 ): Promise<{ chain: KubeObject[]; selector?: string; top: KubeObject } | undefined> {
-  const obj = await port.get(target.kind, namespace, target.name);
+  const get = (kind: string, name: string) =>
+    cache?.get ? cache.get(port, kind, namespace, name) : port.get(kind, namespace, name);
+  const obj = await get(target.kind, target.name);
   if (!obj) return undefined;
   const chain = [obj];
   let cur = obj;
@@ -118,7 +159,7 @@ async function targetChain(
     const refs = cur.metadata.ownerReferences ?? [];
     const o = refs.find((r) => r.controller) ?? refs[0];
     if (!o || !podOwnerKinds.has(o.kind)) break;
-    const owner = await port.get(o.kind, namespace, o.name);
+    const owner = await get(o.kind, o.name);
     if (!owner) break;
     chain.push(owner);
     cur = owner;
@@ -160,7 +201,7 @@ export async function snapshotFromCluster(
   // The chain is read while the kinds that do not depend on it are listed.
   const chain =
     ns && t?.kind && t.name && (t.kind === "Pod" || podOwnerKinds.has(t.kind))
-      ? targetChain(port, ns, { kind: t.kind, name: t.name })
+      ? targetChain(port, ns, { kind: t.kind, name: t.name }, opts.cache)
       : Promise.resolve(undefined);
   const dependsOnChain = (kind: string) => kind === "Pod" || kind === "ReplicaSet";
   const independent = Promise.all(

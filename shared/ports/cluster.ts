@@ -28,6 +28,29 @@ export interface ListOptions {
   labelSelector?: string;
 }
 
+/** One change of a watch stream (BOOKMARK: only the object's resourceVersion means anything). */
+export interface WatchEvent {
+  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK";
+  object: KubeObject;
+}
+
+export interface WatchOptions {
+  /** Where the stream starts: a list's resourceVersion, or the last one seen. */
+  resourceVersion: string;
+  fieldSelector?: string;
+  onEvent(e: WatchEvent): void;
+  /** Ends the stream. */
+  signal: AbortSignal;
+}
+
+/** The resourceVersion a watch asked for is too old (410 Gone): list again. */
+export class WatchExpiredError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WatchExpiredError";
+  }
+}
+
 export type PatchType = "merge" | "strategic" | "json";
 
 /** "ephemeralcontainers" (Pods only) is how `kubectl debug` adds a container to a running pod. */
@@ -44,6 +67,17 @@ export interface ClusterPort {
    * cannot filter may ignore them (callers treat the answer as a superset). */
   list(kind: string, namespace?: string, opts?: ListOptions): Promise<KubeObject[]>;
   get(kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined>;
+  /**
+   * Informers (shared/kube/watch-cache.ts), for ports that can watch: a list with the
+   * resourceVersion a watch can start from, and the watch itself, which resolves when the server
+   * ends the stream (a timeout) or the signal aborts it, and rejects with WatchExpiredError on 410.
+   */
+  listWithVersion?(
+    kind: string,
+    namespace?: string,
+    opts?: ListOptions,
+  ): Promise<{ items: KubeObject[]; resourceVersion: string }>;
+  watch?(kind: string, namespace: string | undefined, opts: WatchOptions): Promise<void>;
   /** The tail of a container's log; "" when there is none. */
   podLogs(namespace: string, pod: string, container: string, opts?: LogOptions): Promise<string>;
   /** Core v1 Events about one object. */

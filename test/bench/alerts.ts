@@ -33,6 +33,9 @@ const { values: args } = parseArgs({
     alerts: { type: "string", default: "2000" },
     concurrency: { type: "string", default: "8" },
     batch: { type: "string", default: "10" },
+    // "true": informers (PROPHET_KUBE_WATCH) instead of the default 2 s list cache. Slower here:
+    // the first read lists the whole 5,000-pod namespace and every pod change is parsed (ADR 0015).
+    informers: { type: "string", default: "false" },
   },
 });
 const TOTAL = Number(args.alerts);
@@ -117,6 +120,7 @@ const host = await startHost({
     PROPHET_CRON: "false",
     PROPHET_SANDBOX: "false",
     LOG_LEVEL: "silent",
+    PROPHET_KUBE_WATCH: args.informers === "true" ? "true" : "false",
   }),
   functions: [alertIntake, alertDiagnosis, probe],
   log: silentLogger,
@@ -252,7 +256,7 @@ const pct = (xs: number[], p: number) => {
   return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))]! : NaN;
 };
 console.log(
-  `storm: ${TOTAL} alerts in ${webhooks.length} webhooks of ${BATCH}, ${CONCURRENCY} concurrent, store ${host.deps.store.kind}`,
+  `storm: ${TOTAL} alerts in ${webhooks.length} webhooks of ${BATCH}, ${CONCURRENCY} concurrent, store ${host.deps.store.kind}, cluster reads from ${args.informers === "true" ? "informers (PROPHET_KUBE_WATCH=true)" : "a 2 s list cache"}`,
 );
 console.log(
   `sustained: ${(TOTAL / wall).toFixed(0)} alerts/s (${wall.toFixed(2)} s), ${failures} failed webhooks`,

@@ -14,6 +14,7 @@ import { ClusterView } from "../../shared/diagnosis/cluster-view.js";
 import type { KubeObject } from "../../shared/diagnosis/objects.js";
 import { kubeClusterPort } from "../../shared/kube/cluster-port.js";
 import { selectorString, snapshotFromCluster } from "../../shared/kube/snapshot.js";
+import { WatchCache } from "../../shared/kube/watch-cache.js";
 import type { ClusterPort, ListOptions } from "../../shared/ports/cluster.js";
 import { loadScenarios } from "./pass-rule.js";
 import { seedSnapshot } from "./seed.js";
@@ -54,12 +55,14 @@ describe("scoped read for an alert's object", () => {
     "%s: the scoped diagnosis equals the whole-namespace diagnosis for every pod and workload",
     async (id, scenario) => {
       let api: ApiServer | undefined;
+      let informers: WatchCache | undefined;
       try {
         api = await startApiServer({ port: 0 });
         seedSnapshot(api, scenario.snapshot);
         const kubeconfig = join(dir, `${id}.kubeconfig`);
         api.writeKubeconfig(kubeconfig);
         const port = kubeClusterPort({ kubeconfig });
+        informers = new WatchCache(port);
         const items = (scenario.snapshot as { items: KubeObject[] }).items;
         const targets = items.filter((o) => workloadKinds.includes(o.kind) && o.metadata.namespace);
         for (const obj of targets) {
@@ -67,11 +70,21 @@ describe("scoped read for an alert's object", () => {
           const target = { namespace, kind: obj.kind, name: obj.metadata.name };
           const full = await snapshotFromCluster(port, { namespace, events: "all" });
           const scoped = await snapshotFromCluster(port, { namespace, target });
+          // The same read answered by informers (list + watch, selectors applied in memory).
+          const informed = await snapshotFromCluster(port, { namespace, target, cache: informers });
           const a = diagnoseIncident(new ClusterView(full.list.items, full.logs), "i", "Alert", target);
           const b = diagnoseIncident(new ClusterView(scoped.list.items, scoped.logs), "i", "Alert", target);
+          const c = diagnoseIncident(
+            new ClusterView(informed.list.items, informed.logs),
+            "i",
+            "Alert",
+            target,
+          );
           expect(b, `${id} ${obj.kind}/${namespace}/${obj.metadata.name}`).toEqual(a);
+          expect(c, `${id} ${obj.kind}/${namespace}/${obj.metadata.name} from informers`).toEqual(a);
         }
       } finally {
+        informers?.close();
         await api?.close();
       }
     },
