@@ -38,6 +38,11 @@ export interface Deps {
    * the deployment serves one cluster, whatever name its events give it.
    */
   clusters?: ClusterDirectory;
+  /**
+   * The deployment's own (management) cluster when the event is about another one: where global
+   * policies (AutonomousActions) live. Set by the invocation; absent when serving the home cluster.
+   */
+  home?: ClusterPort;
   /** PromQL over the cluster's Prometheus (or Thanos, Mimir, the sandbox's); absent when none is
    * configured, so functions must cope without metrics. */
   metrics?: MetricsPort;

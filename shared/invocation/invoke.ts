@@ -130,9 +130,10 @@ export function scopeToCluster(deps: Deps, event: ProphetEvent): Deps {
       `event ${event.id} names cluster "${name}", which this deployment does not serve (clusters: ${[deps.cluster, ...dir.names()].join(", ")})`,
       [{ path: "cluster", message: "not a registered cluster" }],
     );
-  const { kube: _kube, metrics: _metrics, ...rest } = deps;
+  const { kube: home, metrics: _metrics, ...rest } = deps;
   return {
     ...rest,
+    ...(home ? { home } : {}),
     cluster: name,
     ...(ports.kube ? { kube: ports.kube } : {}),
     ...(ports.metrics ? { metrics: ports.metrics } : {}),

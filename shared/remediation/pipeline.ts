@@ -39,8 +39,8 @@ import { type GateResult, runGate } from "./gate.js";
 import { embed, patternOf, similarRemediations } from "./history.js";
 import { decideWithLlm, readOnlyTools } from "./llm-decider.js";
 import { planWithRules } from "./planner.js";
-import { type RemediationPolicy, defaultPolicy } from "./policy.js";
-import { loadPolicies, selectPolicy, writePolicyStatus } from "./policy-source.js";
+import type { RemediationPolicy } from "./policy.js";
+import { policyForIncident, writePolicyStatus } from "./policy-source.js";
 import { defaultRemediationSettings, type RemediationSettings } from "./settings.js";
 import {
   type Remediation,
@@ -79,25 +79,7 @@ export function remediationIdOf(event: ProphetEvent): string {
  * one, remediation is opt-in); undefined = not opted in. Unreadable policies never fall back to
  * the default: nothing is opted in then.
  */
-async function policyFor(
-  deps: Deps,
-  incident: { alertname: string; severity: string; namespace: string; findingReasons: string[] },
-): Promise<RemediationPolicy | undefined> {
-  const s = settingsOf(deps);
-  try {
-    if (s.policies) {
-      const list = await s.policies();
-      return list.length === 0 ? defaultPolicy(s.defaultMode) : selectPolicy(list, incident);
-    }
-    if (!deps.kube) return defaultPolicy(s.defaultMode);
-    const set = await loadPolicies(deps.kube);
-    if (!set.objects.some((o) => o.kind === "AutonomousAction")) return defaultPolicy(s.defaultMode);
-    return selectPolicy(set.policies, incident);
-  } catch (err) {
-    deps.log.warn({ err: (err as Error).message }, "remediation policies could not be read");
-    return undefined;
-  }
-}
+const policyFor = policyForIncident;
 
 function actionContext(ctx: PipelineContext, remediationId: string): ActionContext {
   const { deps } = ctx;
@@ -758,14 +740,16 @@ async function statusToPolicy(
   policy: RemediationPolicy | undefined,
   now: Date,
 ): Promise<void> {
-  if (!policy || policy.source !== "cluster" || !ctx.deps.kube) return;
+  // A global policy lives in the home cluster: its status goes there.
+  const where = policy?.source === "global" ? ctx.deps.home : ctx.deps.kube;
+  if (!policy || (policy.source !== "cluster" && policy.source !== "global") || !where) return;
   try {
     const { rows } = await ctx.deps.store.query<{ n: string | number }>(
       "SELECT count(*) AS n FROM remediations WHERE policy_id = $1 AND status IN ('executing', 'executed', 'failed')",
       [policy.id],
     );
     await writePolicyStatus(
-      ctx.deps.kube,
+      where,
       policy.id,
       {
         lastDetected: now.toISOString(),

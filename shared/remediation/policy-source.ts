@@ -15,9 +15,11 @@ import { ProphetError } from "../errors.js";
 import type { StatusCondition } from "../kube/conditions.js";
 import type { ClusterPort } from "../ports/cluster.js";
 import type { Logger } from "../ports/log.js";
+import type { Deps } from "../function.js";
 import { parseThreshold } from "../anomaly/trigger/threshold.js";
 import { actionNamed } from "./actions/index.js";
 import { approvalModes, defaultPolicy, type ApprovalMode, type RemediationPolicy } from "./policy.js";
+import { defaultRemediationSettings } from "./settings.js";
 
 export const policyApiVersion = "aiops.prophet.io/v1alpha1";
 
@@ -463,5 +465,44 @@ export async function writePolicyStatus(
     return { ok: true, object };
   } catch (err) {
     return fail(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/**
+ * The policy governing an incident, as every decision picks it: the configured list (files, tests)
+ * when there is one; else the AutonomousActions of the incident's cluster, then those of the
+ * deployment's home (management) cluster, which are global: a cluster's own policies take
+ * precedence, the global ones cover what they do not match. No AutonomousAction anywhere: the
+ * default policy. Some, but none matching: undefined (remediation is opt-in). A read failure is
+ * undefined too, and logged.
+ */
+export async function policyForIncident(
+  deps: Deps,
+  incident: { alertname: string; severity: string; namespace: string; findingReasons: string[] },
+): Promise<RemediationPolicy | undefined> {
+  const s = deps.remediation ?? defaultRemediationSettings;
+  try {
+    if (s.policies) {
+      const list = await s.policies();
+      return list.length === 0 ? defaultPolicy(s.defaultMode) : selectPolicy(list, incident);
+    }
+    const sources: { port: ClusterPort; source: "cluster" | "global" }[] = [];
+    if (deps.kube) sources.push({ port: deps.kube, source: "cluster" });
+    if (deps.home && deps.home !== deps.kube) sources.push({ port: deps.home, source: "global" });
+    let any = false;
+    for (const { port, source } of sources) {
+      const set = await loadPolicies(port);
+      if (!set.objects.some((o) => o.kind === "AutonomousAction")) continue;
+      any = true;
+      const picked = selectPolicy(
+        source === "global" ? set.policies.map((p) => ({ ...p, source })) : set.policies,
+        incident,
+      );
+      if (picked) return picked;
+    }
+    return any ? undefined : defaultPolicy(s.defaultMode);
+  } catch (err) {
+    deps.log.warn({ err: (err as Error).message }, "remediation policies could not be read");
+    return undefined;
   }
 }

@@ -9,7 +9,8 @@ export type ApprovalMode = (typeof approvalModes)[number];
 export interface RemediationPolicy {
   /** "namespace/name" of the AutonomousAction, or "default". */
   id: string;
-  source: "cluster" | "file" | "default";
+  /** "cluster": an AutonomousAction of the incident's cluster; "global": of the home cluster. */
+  source: "cluster" | "global" | "file" | "default";
   /** Which incidents it covers; every list empty = all. */
   trigger: {
     alertnames: string[];
