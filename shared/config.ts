@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { parseDuration } from "./duration.js";
 import { ProphetError } from "./errors.js";
+import { mcpTokensSchema } from "./mcp/access.js";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"], { error: "expected true or false" })
@@ -106,6 +107,20 @@ export const configSchema = z.object({
     .regex(/^(\d+[wdhms])+$/, "expected a duration like 4h")
     .refine((t) => (parseDuration(t) ?? Infinity) <= 30 * 86_400, "at most 30d (quarantine_pod's limit)")
     .optional(),
+  /** Bearer tokens of the MCP endpoint (/mcp): `[id:]token=cluster1|cluster2` or `[id:]token=*`,
+   * comma-separated (shared/mcp/access.ts). Unset: /mcp answers 401 to everyone. A credential. */
+  PROPHET_MCP_TOKENS: mcpTokensSchema.optional(),
+  /** MCP agents may read but not propose remediations. */
+  PROPHET_MCP_READ_ONLY: bool.default(false),
+  /** Mask names in MCP tool outputs with PROPHET_MASK_KEY's keyed tokens (as LLM prompts are). */
+  PROPHET_MCP_MASK: bool.default(false),
+  /** Largest MCP tool output in characters; longer ones are cut with a note. */
+  PROPHET_MCP_MAX_OUTPUT_CHARS: z.coerce
+    .number({ error: "expected a number of characters" })
+    .int()
+    .min(1_000)
+    .max(1_000_000)
+    .default(50_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

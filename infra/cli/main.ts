@@ -20,6 +20,7 @@ import { register as registerCapacity } from "./commands/capacity.js";
 import { register as registerClusters } from "./commands/clusters.js";
 import { register as registerDiagnose } from "./commands/diagnose.js";
 import { register as registerForecast } from "./commands/forecast.js";
+import { register as registerMcp } from "./commands/mcp.js";
 import { register as registerNetpol } from "./commands/netpol.js";
 import { register as registerRemediation } from "./commands/remediation.js";
 import { register as registerSandbox } from "./commands/sandbox.js";
@@ -217,6 +218,7 @@ export function buildProgram(): Command {
   registerCapacity(program);
   registerNetpol(program);
   registerClusters(program);
+  registerMcp(program);
   return program;
 }
 

@@ -12,6 +12,8 @@ import { findingsOfIncident } from "../../shared/diagnosis/store.js";
 import { clusterHealth } from "../../shared/clusters/health.js";
 import { listAudit, verifyAudit } from "../../shared/store/audit.js";
 import { getIncident, listIncidents } from "../../shared/store/incidents.js";
+import { mcpHttpHandler } from "../../shared/mcp/http.js";
+import { mcpOptions } from "../../shared/mcp/options.js";
 import { createDeps, type RuntimeDeps } from "../runtime/deps.js";
 import { errorReply, handleHttpRequest, jsonReply, type HttpReply } from "../runtime/http.js";
 import { approvalRoutes } from "./approvals.js";
@@ -81,6 +83,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
   bus.attach(ctx);
   let ready = false;
   const approvals = approvalRoutes({ ctx, bus });
+  const mcp = mcpHttpHandler(deps, { ...mcpOptions(config), tokens: config.PROPHET_MCP_TOKENS ?? [] });
 
   const routes: Record<string, (req: IncomingMessage, url: URL) => Promise<HttpReply>> = {
     "GET /healthz": async () => jsonReply(200, { status: "ok" }),
@@ -130,6 +133,14 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
+    // MCP (streamable HTTP): the SDK's transport reads the request and writes the response itself.
+    if (url.pathname === "/mcp") {
+      mcp(req, res).catch((err: unknown) => {
+        log.error({ err: (err as Error).message }, "MCP request failed");
+        if (!res.headersSent) send(res, errorReply(err));
+      });
+      return;
+    }
     const handle = async (): Promise<HttpReply> => {
       const route = routes[`${req.method} ${url.pathname}`];
       if (route) return route(req, url);
