@@ -12,15 +12,18 @@ import type {
 } from "aws-lambda";
 import { normalizeInboundEvent } from "../../shared/events/edge/http.js";
 import { parseEnvelope, type ProphetEvent } from "../../shared/events/envelope.js";
-import { ProphetError } from "../../shared/errors.js";
+import { z } from "zod";
+import { ClusterNameSchema } from "../../shared/clusters/definition.js";
+import { loadConfig } from "../../shared/config.js";
+import { ProphetError, describeIssues, issuesFromZod } from "../../shared/errors.js";
 import type { ProphetFunction } from "../../shared/function.js";
 import type { InvocationContext } from "../../shared/invocation/invoke.js";
 import { scheduleTick } from "../local/cron.js";
 import { dispatchEvents, handleHttpRequest, singleFunctionRoute, type EventResult } from "../runtime/http.js";
-import { functionRuntime, type AdapterOptions } from "../runtime/single.js";
+import { functionRuntime, type AdapterOptions, type FunctionRuntime } from "../runtime/single.js";
+import { secretsOnce } from "./secrets.js";
 
-type LambdaInput =
-  APIGatewayProxyEventV2 | EventBridgeEvent<string, unknown> | SQSEvent | { schedule: string };
+type LambdaInput = APIGatewayProxyEventV2 | EventBridgeEvent<string, unknown> | SQSEvent | ScheduledInput;
 type LambdaOutput = APIGatewayProxyStructuredResultV2 | SQSBatchResponse | { results: EventResult[] };
 
 interface ProphetLambdaContext extends Context {
@@ -38,14 +41,33 @@ function isEventBridge(e: object): e is EventBridgeEvent<string, unknown> {
   return "detail-type" in e && "detail" in e && "source" in e;
 }
 
+/** A schedule's constant input (serverless.yml `input`): the schedule, and the cluster it is for. */
+const ScheduledInputSchema = z.strictObject({
+  schedule: z.string().min(1),
+  cluster: ClusterNameSchema.optional(),
+});
+type ScheduledInput = z.infer<typeof ScheduledInputSchema>;
+
+/** `{schedule, cluster?}` → a tick for that cluster (unscoped without one). */
+export function tickFromScheduledInput(input: unknown, now: Date): ProphetEvent {
+  const res = ScheduledInputSchema.safeParse(input);
+  if (!res.success) {
+    const issues = issuesFromZod(res.error.issues);
+    throw new ProphetError("invalid_event", `bad schedule input: ${describeIssues(issues)}`, issues);
+  }
+  return scheduleTick(res.data.schedule, now, res.data.cluster);
+}
+
 /** EventBridge envelope → Prophet event: a schedule or a CloudEvent put by the sink. */
 export function eventFromEventBridge(e: EventBridgeEvent<string, unknown>, now: Date): ProphetEvent {
   if (e.source === "aws.events" || e.source === "aws.scheduler") {
-    const detail = (e.detail ?? {}) as { schedule?: string };
+    const detail = (e.detail ?? {}) as { schedule?: string; cluster?: unknown };
     const rule = e.resources?.[0]?.split("/").pop();
     const name = detail.schedule ?? rule;
     if (!name) throw new ProphetError("invalid_event", "scheduled event names no schedule");
-    return scheduleTick(name, new Date(e.time || now));
+    const at = new Date(e.time || now);
+    if (detail.cluster === undefined) return scheduleTick(name, at);
+    return tickFromScheduledInput({ schedule: name, cluster: detail.cluster }, at);
   }
   return parseEnvelope(e.detail, "EventBridge detail");
 }
@@ -63,7 +85,10 @@ function eventFromSqsBody(body: string, now: Date): ProphetEvent {
 }
 
 export function toLambdaHandler(fn: ProphetFunction, opts: AdapterOptions = {}) {
-  const runtime = functionRuntime(fn, opts);
+  // Secret references (infra/aws/secrets.ts) are resolved before the configuration is loaded, so
+  // deps are created from the values. Tests that inject deps or a config skip it.
+  const secrets = opts.deps || opts.config ? undefined : secretsOnce(process.env);
+  let runtime: FunctionRuntime | undefined = secrets ? undefined : functionRuntime(fn, opts);
   const route = singleFunctionRoute(fn);
 
   const base = async (event: LambdaInput, context: Context): Promise<LambdaOutput> => {
@@ -99,12 +124,11 @@ export function toLambdaHandler(fn: ProphetFunction, opts: AdapterOptions = {}) 
     }
     let inbound: ProphetEvent;
     if (isEventBridge(event)) inbound = eventFromEventBridge(event, now);
-    else if ("schedule" in event && typeof event.schedule === "string")
-      inbound = scheduleTick(event.schedule, now);
+    else if ("schedule" in event) inbound = tickFromScheduledInput(event, now);
     else
       throw new ProphetError(
         "invalid_event",
-        "unrecognised Lambda event: expected API Gateway v2, EventBridge, SQS or a schedule",
+        "unrecognised Lambda event: expected API Gateway v2, EventBridge, SQS or a schedule input",
       );
     const results = await dispatchEvents([normalizeInboundEvent(inbound, edge)], route, ctx);
     return { results };
@@ -112,6 +136,7 @@ export function toLambdaHandler(fn: ProphetFunction, opts: AdapterOptions = {}) 
 
   return middy<LambdaInput, LambdaOutput, Error, Context>(base).before(async (request) => {
     // Ports are created once per container and reused by every invocation it serves.
+    runtime ??= functionRuntime(fn, { ...opts, config: loadConfig(await secrets!()) });
     (request.context as ProphetLambdaContext).prophet = await runtime.context();
   });
 }

@@ -11,6 +11,8 @@ import { kinds } from "../../shared/kube/resources.js";
 import { functionAccess, rulesOf } from "../knative/rbac.js";
 import { kustomizeFiles } from "../knative/kustomize.js";
 import type { ProphetFunction } from "../../shared/function.js";
+import type { ClusterDefinition } from "../../shared/clusters/definition.js";
+import { referenceVariable, type SecretReference, type SecretVariable } from "../aws/secrets.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const header =
@@ -30,9 +32,129 @@ export function awsCron(cron: string): string {
   return `cron(${min} ${hour} ${dayOfMonth} ${month} ${dayOfWeek} *)`;
 }
 
-export function serverlessConfig(): Record<string, unknown> {
+/** What a particular deploy adds to the generated defaults (infra/deploy/render.ts). */
+export interface DeployOptions {
+  /** The registered clusters (a clusters file): every schedule fires once per cluster, naming it. */
+  clusters?: readonly ClusterDefinition[];
+  /** Secret variables given as references, resolved at cold start (infra/aws/secrets.ts). */
+  secrets?: Partial<Record<SecretVariable, SecretReference>>;
+  /** The Lambda bundles relative to the serverless service directory. */
+  lambdaDir?: string;
+}
+
+/** The file a deploy with clusters ships in every package, beside the bundles. */
+export const packagedClustersFile = "clusters.json";
+
+const pascal = (s: string) => camel(s).replace(/^./, (c) => c.toUpperCase());
+export const roleId = (fn: ProphetFunction) => `${pascal(fn.name)}Role`;
+
+/** An ARN in this stack's partition, region and account: `arn:<p>:<service>:<r>:<a>:<resource>`. */
+function stackArn(service: string, resource: string, where: { region?: string; account?: string } = {}) {
+  return {
+    "Fn::Join": [
+      "",
+      [
+        "arn:",
+        { Ref: "AWS::Partition" },
+        `:${service}:`,
+        where.region ?? { Ref: "AWS::Region" },
+        ":",
+        where.account ?? { Ref: "AWS::AccountId" },
+        `:${resource}`,
+      ],
+    ],
+  };
+}
+
+const busArn = () => stackArn("events", "event-bus/${self:custom.eventBusName}");
+const dlqArn = { "Fn::GetAtt": ["ProphetDeadLetterQueue", "Arn"] };
+
+export function secretResourceArn(ref: SecretReference): unknown {
+  if (ref.kind === "secretsmanager") return ref.arn;
+  return stackArn("ssm", `parameter${ref.name.startsWith("/") ? "" : "/"}${ref.name}`);
+}
+
+type Statement = { Effect: "Allow"; Action: string[]; Resource: unknown[] };
+
+/**
+ * What one function's role may do, and nothing more: write its own log group, put events on this
+ * stack's bus only if it emits any, send its failed bus deliveries to the DLQ, read the configured
+ * secrets, and describe the registered EKS clusters only if it reads or writes a cluster.
+ */
+export function roleStatements(fn: ProphetFunction, o: DeployOptions = {}): Statement[] {
+  const statements: Statement[] = [
+    {
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      // The streams of its own log group: Lambda names each stream, so `:*` is the only form AWS takes.
+      Resource: [stackArn("logs", `log-group:/aws/lambda/prophet-\${sls:stage}-${camel(fn.name)}:*`)],
+    },
+  ];
+  if (fn.emits.length)
+    statements.push({ Effect: "Allow", Action: ["events:PutEvents"], Resource: [busArn()] });
+  if (busTypes(fn).length)
+    statements.push({ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [dlqArn] });
+  const refs = Object.values(o.secrets ?? {});
+  const ssm = refs.filter((r) => r.kind === "ssm");
+  const sm = refs.filter((r) => r.kind === "secretsmanager");
+  if (ssm.length)
+    statements.push({ Effect: "Allow", Action: ["ssm:GetParameter"], Resource: ssm.map(secretResourceArn) });
+  if (sm.length)
+    statements.push({
+      Effect: "Allow",
+      Action: ["secretsmanager:GetSecretValue"],
+      Resource: sm.map(secretResourceArn),
+    });
+  const eks = (o.clusters ?? []).filter((c) => c.source === "eks");
+  if (eks.length && (functionAccess[fn.name]?.grants ?? []).length)
+    statements.push({
+      Effect: "Allow",
+      Action: ["eks:DescribeCluster"],
+      Resource: eks.map((c) =>
+        stackArn("eks", `cluster/${c.cluster}`, {
+          region: c.region,
+          ...(c.account ? { account: c.account } : {}),
+        }),
+      ),
+    });
+  return statements;
+}
+
+function roleResource(fn: ProphetFunction, o: DeployOptions): Record<string, unknown> {
+  return {
+    Type: "AWS::IAM::Role",
+    Properties: {
+      RoleName: {
+        "Fn::Join": ["-", ["prophet-${sls:stage}", { Ref: "AWS::Region" }, camel(fn.name)]],
+      },
+      AssumeRolePolicyDocument: {
+        Version: "2012-10-17",
+        Statement: [
+          { Effect: "Allow", Principal: { Service: ["lambda.amazonaws.com"] }, Action: ["sts:AssumeRole"] },
+        ],
+      },
+      Policies: [
+        {
+          PolicyName: `prophet-${camel(fn.name)}`,
+          PolicyDocument: { Version: "2012-10-17", Statement: roleStatements(fn, o) },
+        },
+      ],
+    },
+  };
+}
+
+/** The clusters each schedule fires for: once unscoped without a clusters file. */
+const scheduleClusters = (o: { clusters?: readonly ClusterDefinition[] }): Array<string | undefined> =>
+  o.clusters?.length ? o.clusters.map((c) => c.name) : [undefined];
+
+export function serverlessConfig(
+  fnList: readonly ProphetFunction[] = functions,
+  o: DeployOptions = {},
+): Record<string, unknown> {
   const fns: Record<string, unknown> = {};
-  for (const fn of functions) {
+  const roles: Record<string, unknown> = {};
+  const lambdaDir = o.lambdaDir ?? "dist/lambda";
+  for (const fn of fnList) {
     const events: unknown[] = [];
     if (takesAlerts(fn)) {
       events.push({ httpApi: { method: "POST", path: "/alertmanager" } });
@@ -45,20 +167,34 @@ export function serverlessConfig(): Record<string, unknown> {
           eventBus: "${self:custom.eventBusName}",
           pattern: { "detail-type": types },
           retryPolicy: { maximumEventAge: 3600, maximumRetryAttempts: 8 },
-          deadLetterQueueArn: { "Fn::GetAtt": ["ProphetDeadLetterQueue", "Arn"] },
+          deadLetterQueueArn: dlqArn,
         },
       });
     }
-    for (const s of fn.schedules ?? []) {
-      events.push({ schedule: { rate: [awsCron(s.cron)], input: { schedule: s.name } } });
-    }
+    for (const s of fn.schedules ?? [])
+      for (const cluster of scheduleClusters(o))
+        events.push({
+          schedule: {
+            rate: [awsCron(s.cron)],
+            input: { schedule: s.name, ...(cluster ? { cluster } : {}) },
+          },
+        });
     fns[camel(fn.name)] = {
-      handler: `dist/lambda/${fn.name}/index.handler`,
+      handler: `${lambdaDir}/${fn.name}/index.handler`,
       description: fn.description,
-      package: { patterns: ["!**", `dist/lambda/${fn.name}/**`] },
+      role: roleId(fn),
+      package: {
+        patterns: ["!**", `${lambdaDir}/${fn.name}/**`, ...(o.clusters ? [packagedClustersFile] : [])],
+      },
       events,
+      // Errors of an asynchronous (bus) invocation, after Lambda's own retries, go to the DLQ too.
+      ...(types.length ? { destinations: { onFailure: { type: "sqs", arn: dlqArn } } } : {}),
     };
+    roles[roleId(fn)] = roleResource(fn, o);
   }
+  const secretEnv: Record<string, string> = {};
+  for (const [v, ref] of Object.entries(o.secrets ?? {}))
+    secretEnv[referenceVariable(v as SecretVariable, ref.kind)] = ref.kind === "ssm" ? ref.name : ref.arn;
   return {
     service: "prophet",
     frameworkVersion: "3",
@@ -74,35 +210,12 @@ export function serverlessConfig(): Record<string, unknown> {
       eventBridge: { useCloudFormation: true },
       environment: {
         NODE_OPTIONS: "--enable-source-maps",
-        DATABASE_URL: "${env:DATABASE_URL, ''}",
+        ...(o.secrets?.DATABASE_URL ? {} : { DATABASE_URL: "${env:DATABASE_URL, ''}" }),
+        ...secretEnv,
         EVENTBRIDGE_BUS_NAME: "${self:custom.eventBusName}",
         PROPHET_CLUSTER: "${env:PROPHET_CLUSTER, 'default'}",
+        ...(o.clusters ? { PROPHET_CLUSTERS_FILE: `/var/task/${packagedClustersFile}` } : {}),
         LOG_LEVEL: "info",
-      },
-      iam: {
-        role: {
-          statements: [
-            {
-              Effect: "Allow",
-              Action: ["events:PutEvents"],
-              // This stack's bus only: region and account from CloudFormation, no wildcards.
-              Resource: {
-                "Fn::Join": [
-                  "",
-                  [
-                    "arn:",
-                    { Ref: "AWS::Partition" },
-                    ":events:",
-                    { Ref: "AWS::Region" },
-                    ":",
-                    { Ref: "AWS::AccountId" },
-                    ":event-bus/${self:custom.eventBusName}",
-                  ],
-                ],
-              },
-            },
-          ],
-        },
       },
     },
     package: { individually: true },
@@ -113,6 +226,29 @@ export function serverlessConfig(): Record<string, unknown> {
           Type: "AWS::SQS::Queue",
           Properties: { QueueName: "prophet-${sls:stage}-dead-letters", MessageRetentionPeriod: 1209600 },
         },
+        // EventBridge delivers to the DLQ with the queue's permission, not a role's: only this
+        // account's rules on Prophet's bus may.
+        ProphetDeadLetterQueuePolicy: {
+          Type: "AWS::SQS::QueuePolicy",
+          Properties: {
+            Queues: [{ Ref: "ProphetDeadLetterQueue" }],
+            PolicyDocument: {
+              Version: "2012-10-17",
+              Statement: [
+                {
+                  Effect: "Allow",
+                  Principal: { Service: "events.amazonaws.com" },
+                  Action: "sqs:SendMessage",
+                  Resource: dlqArn,
+                  Condition: {
+                    ArnLike: { "aws:SourceArn": stackArn("events", "rule/${self:custom.eventBusName}/*") },
+                  },
+                },
+              ],
+            },
+          },
+        },
+        ...roles,
       },
     },
   };
@@ -192,6 +328,7 @@ function apiServerSourceDocuments(fn: ProphetFunction): Array<Record<string, unk
 /** The base of the kustomize layout (namespace `prophet`; overlays change it). */
 export function knativeDocuments(
   fns: readonly ProphetFunction[] = functions,
+  o: Pick<DeployOptions, "clusters"> = {},
 ): Array<Record<string, unknown>> {
   const docs: Array<Record<string, unknown>> = [
     { apiVersion: "eventing.knative.dev/v1", kind: "Broker", metadata: { name: "prophet", namespace } },
@@ -276,30 +413,42 @@ export function knativeDocuments(
         },
       });
     }
-    for (const s of fn.schedules ?? []) {
-      docs.push({
-        apiVersion: "sources.knative.dev/v1",
-        kind: "PingSource",
-        metadata: { name: s.name, namespace },
-        spec: {
-          schedule: s.cron,
-          timezone: "Etc/UTC",
-          contentType: "application/json",
-          data: JSON.stringify({ schedule: s.name }),
-          sink: { ref: { apiVersion: "serving.knative.dev/v1", kind: "Service", name: svc } },
-        },
-      });
-    }
+    docs.push(...pingSources(fn, o));
     if (fn.accepts.includes(ResourceChanged.type)) docs.push(...apiServerSourceDocuments(fn));
   }
   return docs;
+}
+
+/** A PingSource per schedule (and per registered cluster, its name in the `cluster` extension). */
+export function pingSources(
+  fn: ProphetFunction,
+  o: Pick<DeployOptions, "clusters"> = {},
+): Array<Record<string, unknown>> {
+  return (fn.schedules ?? []).flatMap((s) =>
+    scheduleClusters(o).map((cluster) => ({
+      apiVersion: "sources.knative.dev/v1",
+      kind: "PingSource",
+      metadata: { name: cluster ? `${s.name}-${cluster}` : s.name, namespace },
+      spec: {
+        schedule: s.cron,
+        timezone: "Etc/UTC",
+        contentType: "application/json",
+        // The schedule is named in the data: the source name carries the cluster too.
+        data: JSON.stringify({ schedule: s.name }),
+        ...(cluster ? { ceOverrides: { extensions: { cluster } } } : {}),
+        sink: { ref: { apiVersion: "serving.knative.dev/v1", kind: "Service", name: `prophet-${fn.name}` } },
+      },
+    })),
+  );
 }
 
 export const triggerName = (fn: ProphetFunction, type: string) =>
   `prophet-${fn.name}-${type.split(".").slice(-2).join("-").replace(/_/g, "-")}`;
 
 export function renderServerless(): string {
-  return header + stringify(serverlessConfig(), { lineWidth: 0 });
+  // YAML 1.1 quoting: serverless reads YAML 1.1, where an unquoted 2012-10-17 (IAM policy
+  // Version) would become a date.
+  return header + stringify(serverlessConfig(), { lineWidth: 0, version: "1.1" });
 }
 
 export function renderKnative(): string {

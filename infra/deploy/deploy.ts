@@ -1,8 +1,18 @@
-// `npm run deploy:<target> [-- --dry-run] [--env staging|production] [--region r] [--project p]`.
+// `npm run deploy:<target> [-- --dry-run] [--env staging|production] [--region r] [--project p]
+//   [--clusters-file f] [--database-url-ssm /path] [--secret VAR=<SSM name|Secrets Manager ARN>]`.
 // Prints the plan (plan.ts) and runs it; prints only with --dry-run, or when the target's CLI is
 // missing (saying which), so every target's dry run works on a machine without any cloud.
 import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readClustersFile } from "../../shared/clusters/file.js";
+import {
+  parameterNamePattern,
+  secretArnPattern,
+  secretVariables,
+  type SecretReference,
+  type SecretVariable,
+} from "../aws/secrets.js";
 import { plan, renderPlan, targets, type PlanOptions, type Step, type Target } from "./plan.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -40,7 +50,7 @@ export function parseArgs(argv: string[]): CliArgs {
   const [target, ...rest] = argv;
   if (!targets.includes(target as Target))
     throw new Error(
-      `usage: deploy.ts <${targets.join("|")}> [--dry-run] [--env e] [--region r] [--project p]`,
+      `usage: deploy.ts <${targets.join("|")}> [--dry-run] [--env e] [--region r] [--project p] [--clusters-file f] [--database-url-ssm /path] [--secret VAR=<ssm name|secret arn>]`,
     );
   const opts: Partial<PlanOptions> = {};
   let dryRun = false;
@@ -56,9 +66,48 @@ export function parseArgs(argv: string[]): CliArgs {
     else if (a === "--region") opts.region = value();
     else if (a === "--project") opts.gcpProject = value();
     else if (a === "--resource-group") opts.azureResourceGroup = value();
+    else if (a === "--clusters-file") opts.clustersFile = value();
+    else if (a === "--database-url-ssm") addSecret(opts, `DATABASE_URL=${value()}`, target as Target);
+    else if (a === "--secret") addSecret(opts, value(), target as Target);
     else throw new Error(`unknown option ${a}`);
   }
   return { target: target as Target, dryRun, opts };
+}
+
+/** `VAR=<ref>`: an ARN of Secrets Manager, anything else an SSM parameter name. */
+export function parseSecretRef(spec: string): [SecretVariable, SecretReference] {
+  const eq = spec.indexOf("=");
+  const v = spec.slice(0, eq);
+  const ref = spec.slice(eq + 1);
+  if (eq < 1 || !ref)
+    throw new Error(`--secret expects VAR=<SSM parameter name|Secrets Manager ARN>; got ${spec}`);
+  if (!(secretVariables as readonly string[]).includes(v))
+    throw new Error(`--secret: ${v} is not a secret variable (${secretVariables.join(", ")})`);
+  if (ref.startsWith("arn:")) {
+    if (!secretArnPattern.test(ref))
+      throw new Error(`--secret ${v}: expected a Secrets Manager secret ARN; got ${ref}`);
+    return [v as SecretVariable, { kind: "secretsmanager", arn: ref }];
+  }
+  if (!parameterNamePattern.test(ref))
+    throw new Error(`--secret ${v}: expected an SSM parameter name; got ${ref}`);
+  return [v as SecretVariable, { kind: "ssm", name: ref }];
+}
+
+function addSecret(opts: Partial<PlanOptions>, spec: string, target: Target): void {
+  if (target !== "aws")
+    throw new Error(
+      "secret references are resolved on AWS Lambda only; Knative, Google and Azure take secrets from their own stores (README, Deploy)",
+    );
+  const [v, ref] = parseSecretRef(spec);
+  opts.secrets = { ...opts.secrets, [v]: ref };
+}
+
+/** The options with the clusters file read (a bad file stops the deploy, naming it). */
+export function withClusters(opts: Partial<PlanOptions>): Partial<PlanOptions> {
+  if (!opts.clustersFile) return opts;
+  const { clusters } = readClustersFile(opts.clustersFile);
+  if (!clusters.length) throw new Error(`clusters file ${opts.clustersFile} registers no cluster`);
+  return { ...opts, clusters };
 }
 
 function run(step: Step): void {
@@ -67,10 +116,10 @@ function run(step: Step): void {
   const viaShell = argv.some((a) => a.startsWith("$("));
   const r = viaShell
     ? spawnSync("bash", ["-c", argv.map((a) => (a.startsWith("$(") ? `"${a}"` : `'${a}'`)).join(" ")], {
-        cwd: root,
+        cwd: join(root, step.cwd ?? ""),
         stdio: "inherit",
       })
-    : spawnSync(argv[0]!, argv.slice(1), { cwd: root, stdio: "inherit" });
+    : spawnSync(argv[0]!, argv.slice(1), { cwd: join(root, step.cwd ?? ""), stdio: "inherit" });
   if (r.status !== 0) throw new Error(`step failed (${r.status ?? r.signal}): ${step.title}`);
 }
 
@@ -79,7 +128,8 @@ export function main(
   probe: Probe = has,
   out: (s: string) => unknown = (s) => process.stdout.write(s),
 ): number {
-  const { target, dryRun, opts } = parseArgs(argv);
+  const { target, dryRun, opts: given } = parseArgs(argv);
+  const opts = withClusters(given);
   const cli = requiredCli[target];
   const missing = !probe(cli, cli === "kubectl" ? ["version", "--client"] : ["--version"]);
   const containerTool = target === "knative" ? findContainerTool(probe) : undefined;

@@ -3,7 +3,17 @@
 // them. Nothing here touches the network or the clock.
 import { functions } from "../../functions/registry.js";
 import type { ProphetFunction } from "../../shared/function.js";
-import { awsCron, busTypes, camel, serverlessConfig, takesAlerts, triggerName } from "../build/manifests.js";
+import type { ClusterDefinition } from "../../shared/clusters/definition.js";
+import type { SecretReference, SecretVariable } from "../aws/secrets.js";
+import {
+  awsCron,
+  busTypes,
+  camel,
+  roleStatements,
+  serverlessConfig,
+  takesAlerts,
+  triggerName,
+} from "../build/manifests.js";
 import { overlays } from "../knative/kustomize.js";
 
 export type Target = "knative" | "aws" | "gcp" | "azure";
@@ -16,6 +26,8 @@ export interface Step {
   command?: string[];
   /** What the step creates or updates, one line each: "<kind> <name>: <detail>". */
   creates: string[];
+  /** Directory the command runs in, relative to the repository (default: the repository). */
+  cwd?: string;
 }
 
 export interface PlanOptions {
@@ -28,6 +40,42 @@ export interface PlanOptions {
   azureResourceGroup: string;
   image: string;
   fns?: readonly ProphetFunction[];
+  /** The clusters file (`--clusters-file`): its path, and its clusters as read by deploy.ts. */
+  clustersFile?: string;
+  clusters?: readonly ClusterDefinition[];
+  /** Secret variables given by reference (`--database-url-ssm`, `--secret VAR=<ref>`); AWS only. */
+  secrets?: Partial<Record<SecretVariable, SecretReference>>;
+}
+
+/** The clusters every schedule fires for; [undefined] (one unscoped tick) without a clusters file. */
+const scheduleClusters = (o: PlanOptions): Array<string | undefined> =>
+  o.clustersFile && o.clusters?.length ? o.clusters.map((c) => c.name) : [undefined];
+const forCluster = (c: string | undefined) => (c ? ` for cluster ${c}` : "");
+
+/** `--secret` values as given: an SSM parameter name, or a Secrets Manager ARN. */
+export function formatSecretRef(ref: SecretReference): string {
+  return ref.kind === "ssm" ? ref.name : ref.arn;
+}
+
+/**
+ * Writes what this deploy adds to the committed, generated files (infra/deploy/render.ts): the
+ * clusters file beside the bundles, per-cluster schedules, secret references. After the build,
+ * which empties dist/.
+ */
+function renderStep(target: Target, o: PlanOptions): Step | undefined {
+  const needed = o.clustersFile || (target === "aws" && Object.keys(o.secrets ?? {}).length);
+  if (!needed) return undefined;
+  const argv = ["npx", "tsx", "infra/deploy/render.ts", target, "--env", o.env];
+  if (o.clustersFile) argv.push("--clusters-file", o.clustersFile);
+  for (const [v, ref] of Object.entries(o.secrets ?? {}))
+    argv.push("--secret", `${v}=${formatSecretRef(ref)}`);
+  const where = {
+    knative: `dist/deploy/knative/${o.env}/ (the ${o.env} overlay, per-cluster PingSources, the clusters file as ConfigMap prophet-clusters)`,
+    aws: `dist/serverless.yml (service directory dist/)${o.clustersFile ? ", dist/clusters.json" : ""}`,
+    gcp: "dist/gcp/<function>/clusters.json",
+    azure: "dist/azure/<function>/clusters.json",
+  }[target];
+  return { title: `write this deploy's files: ${where}`, command: argv, creates: [] };
 }
 
 export const defaultPlanOptions: PlanOptions = {
@@ -76,31 +124,49 @@ function knative(o: PlanOptions): Step[] {
     creates.push(`ServiceAccount prophet-${fn.name}`);
     creates.push(`Service prophet-${fn.name}: ${fn.name}, image ${image}, min-scale ${min}`);
     for (const t of busTypes(fn)) creates.push(`Trigger ${triggerName(fn, t)}: ${fn.name} on type=${t}`);
-    for (const s of fn.schedules ?? []) creates.push(`PingSource ${s.name}: ${fn.name} at "${s.cron}" UTC`);
+    for (const s of fn.schedules ?? [])
+      for (const c of scheduleClusters(o))
+        creates.push(
+          `PingSource ${c ? `${s.name}-${c}` : s.name}: ${fn.name} at "${s.cron}" UTC${forCluster(c)}`,
+        );
+  }
+  const render = renderStep("knative", o);
+  if (render) {
+    creates.push(`ConfigMap prophet-clusters: the clusters file, PROPHET_CLUSTERS_FILE of every Service`);
+    steps.push(render);
   }
   steps.push({
     title: `apply the ${overlay.name} overlay (namespace ${overlay.namespace}, remediation ${overlay.remediationMode}); RBAC per function included`,
-    command: ["kubectl", "apply", "-k", `manifests/knative/overlays/${overlay.name}`],
+    command: [
+      "kubectl",
+      "apply",
+      "-k",
+      render ? `dist/deploy/knative/${overlay.name}` : `manifests/knative/overlays/${overlay.name}`,
+    ],
     creates,
   });
   return steps;
 }
 
 function aws(o: PlanOptions): Step[] {
-  const cfg = serverlessConfig() as {
+  const fns = o.fns ?? functions;
+  const deploy = {
+    ...(o.clusters && o.clustersFile ? { clusters: o.clusters } : {}),
+    secrets: o.secrets ?? {},
+  };
+  const cfg = serverlessConfig(fns, deploy) as {
     functions: Record<string, { events: Array<Record<string, unknown>> }>;
   };
-  const fns = o.fns ?? functions;
   const creates = [
     `EventBus prophet-${o.env}`,
-    `SQS Queue prophet-${o.env}-dead-letters: failed EventBridge deliveries`,
+    `SQS Queue prophet-${o.env}-dead-letters: failed EventBridge deliveries and failed bus invocations`,
     `HttpApi: POST /alertmanager`,
   ];
   for (const fn of fns) {
     const events = cfg.functions[camel(fn.name)]?.events ?? [];
-    creates.push(
-      `Lambda prophet-${o.env}-${camel(fn.name)}: ${fn.name}, role prophet-${o.env}-${camel(fn.name)}`,
-    );
+    const may = roleStatements(fn, deploy).flatMap((st) => st.Action);
+    creates.push(`Lambda prophet-${o.env}-${camel(fn.name)}: ${fn.name}`);
+    creates.push(`IAM Role prophet-${o.env}-${o.region}-${camel(fn.name)}: ${may.join(", ")}`);
     for (const e of events) {
       if (e.httpApi) {
         const h = e.httpApi as { method: string; path: string };
@@ -111,16 +177,47 @@ function aws(o: PlanOptions): Step[] {
           `EventBridge rule → ${fn.name}: detail-type ${busTypes(fn).join(", ")} (DLQ, 8 retries)`,
         );
     }
-    for (const s of fn.schedules ?? []) creates.push(`Schedule ${s.name} → ${fn.name}: ${awsCron(s.cron)}`);
+    for (const s of fn.schedules ?? [])
+      for (const c of scheduleClusters(o))
+        creates.push(`Schedule ${s.name} → ${fn.name}: ${awsCron(s.cron)}${forCluster(c)}`);
   }
+  const secrets = Object.entries(o.secrets ?? {}).map(
+    ([v, ref]) =>
+      `${v} from ${ref.kind === "ssm" ? "SSM parameter" : "Secrets Manager secret"} ${formatSecretRef(ref)}`,
+  );
+  const render = renderStep("aws", o);
   return [
     build,
+    ...(render ? [render] : []),
     {
-      title: `serverless deploy (framework v3) to stage ${o.env}, region ${o.region}; DATABASE_URL from SSM /prophet/${o.env}/database-url`,
+      title: `serverless deploy (framework v3) to stage ${o.env}, region ${o.region}; ${secrets.length ? `${secrets.join("; ")} (read at cold start)` : "DATABASE_URL from the environment"}`,
       command: ["npx", "serverless", "deploy", "--stage", o.env, "--region", o.region],
       creates,
+      ...(render ? { cwd: "dist" } : {}),
     },
   ];
+}
+
+/**
+ * What a Cloud Scheduler job posts: a structured CloudEvent (a ping, as Knative's PingSource sends,
+ * which the edge turns into io.prophet.schedule.tick) with the cluster extension. It has no `id`
+ * and no `time`: Cloud Scheduler cannot vary its body, and the CloudEvents SDK at the edge gives
+ * each delivery a new id and the time it arrives, so every run is a new tick.
+ */
+export function schedulerCloudEvent(
+  o: Pick<PlanOptions, "gcpProject" | "region">,
+  job: string,
+  schedule: string,
+  cluster?: string,
+): Record<string, unknown> {
+  return {
+    specversion: "1.0",
+    type: "dev.knative.sources.ping",
+    source: `//cloudscheduler.googleapis.com/projects/${o.gcpProject}/locations/${o.region}/jobs/${job}`,
+    datacontenttype: "application/json",
+    ...(cluster ? { cluster } : {}),
+    data: { schedule },
+  };
 }
 
 function gcp(o: PlanOptions): Step[] {
@@ -135,6 +232,8 @@ function gcp(o: PlanOptions): Step[] {
       creates: [`Pub/Sub topic ${topic}`],
     },
   ];
+  const render = renderStep("gcp", o);
+  if (render) steps.splice(1, 0, render);
   for (const fn of fns) {
     const name = `prophet-${fn.name}`;
     steps.push({
@@ -152,7 +251,7 @@ function gcp(o: PlanOptions): Step[] {
         "--trigger-http",
         takesAlerts(fn) ? "--allow-unauthenticated" : "--no-allow-unauthenticated",
         `--service-account=${name}@${o.gcpProject}.iam.gserviceaccount.com`,
-        `--set-env-vars=PUBSUB_TOPIC=${topic},PROPHET_CLUSTER=default`,
+        `--set-env-vars=PUBSUB_TOPIC=${topic},PROPHET_CLUSTER=default${o.clustersFile ? ",PROPHET_CLUSTERS_FILE=/workspace/clusters.json" : ""}`,
         "--set-secrets=DATABASE_URL=prophet-database-url:latest",
         ...p,
       ],
@@ -178,27 +277,30 @@ function gcp(o: PlanOptions): Step[] {
         creates: [`Eventarc trigger ${name}-events → ${fn.name}: ${busTypes(fn).join(", ")}`],
       });
     for (const s of fn.schedules ?? [])
-      steps.push({
-        title: `Cloud Scheduler: ${s.name} ticks ${fn.name}`,
-        command: [
-          "gcloud",
-          "scheduler",
-          "jobs",
-          "create",
-          "http",
-          `prophet-${s.name}`,
-          `--location=${o.region}`,
-          `--schedule=${s.cron}`,
-          "--time-zone=Etc/UTC",
-          `--uri=https://${o.region}-${o.gcpProject}.cloudfunctions.net/${name}`,
-          "--http-method=POST",
-          `--message-body={"schedule":"${s.name}"}`,
-          "--headers=content-type=application/json",
-          `--oidc-service-account-email=prophet-scheduler@${o.gcpProject}.iam.gserviceaccount.com`,
-          ...p,
-        ],
-        creates: [`Scheduler job prophet-${s.name} → ${fn.name}: "${s.cron}" UTC`],
-      });
+      for (const c of scheduleClusters(o)) {
+        const job = c ? `prophet-${s.name}-${c}` : `prophet-${s.name}`;
+        steps.push({
+          title: `Cloud Scheduler: ${s.name} ticks ${fn.name}${forCluster(c)}`,
+          command: [
+            "gcloud",
+            "scheduler",
+            "jobs",
+            "create",
+            "http",
+            job,
+            `--location=${o.region}`,
+            `--schedule=${s.cron}`,
+            "--time-zone=Etc/UTC",
+            `--uri=https://${o.region}-${o.gcpProject}.cloudfunctions.net/${name}`,
+            "--http-method=POST",
+            `--message-body=${JSON.stringify(schedulerCloudEvent(o, job, s.name, c))}`,
+            "--headers=content-type=application/cloudevents+json",
+            `--oidc-service-account-email=prophet-scheduler@${o.gcpProject}.iam.gserviceaccount.com`,
+            ...p,
+          ],
+          creates: [`Scheduler job ${job} → ${fn.name}: "${s.cron}" UTC${forCluster(c)}`],
+        });
+      }
   }
   return steps;
 }
@@ -207,8 +309,10 @@ function azure(o: PlanOptions): Step[] {
   const fns = o.fns ?? functions;
   const g = ["--resource-group", o.azureResourceGroup];
   const topic = `prophet-${o.env}-events`;
+  const render = renderStep("azure", o);
   const steps: Step[] = [
     build,
+    ...(render ? [render] : []),
     {
       title: "resource group, storage, Event Grid topic (CloudEvents schema) from infra/azure/main.bicep",
       command: [
@@ -246,9 +350,29 @@ function azure(o: PlanOptions): Step[] {
       ],
       creates: [
         `Function ${app}/${fn.name}: HTTP /api/${fn.name}`,
-        ...(fn.schedules ?? []).map((s) => `Timer ${fn.name}-${s.name} → ${fn.name}: "${s.cron}" UTC`),
+        ...(fn.schedules ?? []).map(
+          (s) =>
+            `Timer ${fn.name}-${s.name} → ${fn.name}: "${s.cron}" UTC${o.clustersFile ? " (unscoped: a v4 timer carries no cluster, see ADR 0013)" : ""}`,
+        ),
       ],
     });
+    if (o.clustersFile)
+      steps.push({
+        title: `${fn.name} serves the registered clusters (the clusters file published with the bundle)`,
+        command: [
+          "az",
+          "functionapp",
+          "config",
+          "appsettings",
+          "set",
+          "--name",
+          app,
+          ...g,
+          "--settings",
+          "PROPHET_CLUSTERS_FILE=/home/site/wwwroot/clusters.json",
+        ],
+        creates: [`App setting ${app}: PROPHET_CLUSTERS_FILE`],
+      });
     if (busTypes(fn).length)
       steps.push({
         title: `Event Grid subscription: ${fn.name} on its types`,
@@ -290,7 +414,8 @@ export function renderPlan(target: Target, steps: Step[]): string {
   const lines = [`Prophet deploy plan: ${target} (dry run: nothing is run)`];
   steps.forEach((s, i) => {
     lines.push(`${i + 1}. ${s.title}`);
-    if (s.command) lines.push(`   $ ${s.command.map(shellQuote).join(" ")}`);
+    const cmd = s.command?.map(shellQuote).join(" ");
+    if (cmd) lines.push(`   $ ${s.cwd ? `(cd ${s.cwd} && ${cmd})` : cmd}`);
     for (const c of s.creates) lines.push(`   + ${c}`);
   });
   return lines.join("\n") + "\n";

@@ -1,7 +1,7 @@
 // Deployment artifacts: generated files are current, Knative manifests pass the Kubernetes/Knative
 // schemas, `serverless package` works offline, and the built bundles really run.
 import { execFile, spawn } from "node:child_process";
-import { readFileSync, mkdtempSync, rmSync, existsSync } from "node:fs";
+import { readFileSync, mkdtempSync, rmSync, existsSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -10,7 +10,8 @@ import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleAll } from "../../infra/build/bundle.js";
-import { renderKnative, renderServerless } from "../../infra/build/manifests.js";
+import { camel, renderKnative, renderServerless } from "../../infra/build/manifests.js";
+import { renderDeploy } from "../../infra/deploy/render.js";
 import { functions } from "../../functions/registry.js";
 import { kustomizeFiles } from "../../infra/knative/kustomize.js";
 import { freePort } from "../setup/postgres.js";
@@ -139,8 +140,102 @@ describe("built bundles", () => {
       const putEvents = statements.find((st) => st.Action.includes("events:PutEvents"));
       expect(JSON.stringify(putEvents?.Resource)).toContain("AWS::AccountId");
       expect(JSON.stringify(putEvents?.Resource)).not.toContain(":*:");
+      // One role per function, scoped to it: its own log streams; events only if it emits.
+      for (const fn of functions) {
+        const lambda = Object.values(cfn.Resources).find(
+          (r) =>
+            r.Type === "AWS::Lambda::Function" &&
+            r.Properties.FunctionName === `prophet-dev-${camel(fn.name)}`,
+        );
+        const roleRef = (lambda?.Properties.Role as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"][0];
+        expect(roleRef, fn.name).toBe(`${camel(fn.name).replace(/^./, (c) => c.toUpperCase())}Role`);
+        const policy = (
+          cfn.Resources[roleRef]!.Properties.Policies as Array<{
+            PolicyDocument: { Version: unknown; Statement: Array<{ Action: string[]; Resource: unknown }> };
+          }>
+        )[0]!.PolicyDocument;
+        expect(policy.Version).toBe("2012-10-17");
+        const actions = policy.Statement.flatMap((st) => st.Action);
+        expect(actions.includes("events:PutEvents"), fn.name).toBe(fn.emits.length > 0);
+        const logs = policy.Statement.find((st) => st.Action.includes("logs:PutLogEvents"));
+        expect(JSON.stringify(logs?.Resource)).toContain(
+          `:log-group:/aws/lambda/prophet-dev-${camel(fn.name)}:*"`,
+        );
+      }
+      expect(types).not.toContain("AWS::IAM::Policy");
+      expect(resources.find(([id]) => id === "IamRoleLambdaExecution")).toBeUndefined();
+      expect(types).toContain("AWS::SQS::QueuePolicy");
     } finally {
       rmSync(out, { recursive: true, force: true });
+    }
+  }, 150_000);
+
+  it("packages a deploy with a clusters file and DATABASE_URL from SSM (dist/ as the service directory)", async () => {
+    const out = mkdtempSync(join(tmpdir(), "prophet-sls-"));
+    const clustersFile = join(out, "clusters-in.json");
+    writeFileSync(
+      clustersFile,
+      JSON.stringify({
+        version: 1,
+        clusters: [
+          { name: "shop-prod", source: "eks", region: "eu-west-1", cluster: "shop-prod" },
+          { name: "dev", source: "in-cluster" },
+        ],
+      }),
+    );
+    try {
+      renderDeploy("aws", {
+        env: "dev",
+        clustersFile,
+        secrets: { DATABASE_URL: { kind: "ssm", name: "/prophet/dev/database-url" } },
+      });
+      await run("npx", ["serverless", "package", "--package", join(out, "pkg")], {
+        cwd: join(root, "dist"),
+        env: {
+          ...process.env,
+          SLS_TELEMETRY_DISABLED: "1",
+          SLS_NOTIFICATIONS_MODE: "off",
+          SLS_DEPRECATION_DISABLE: "*",
+        },
+        timeout: 120_000,
+      });
+      const cfn = JSON.parse(
+        readFileSync(join(out, "pkg/cloudformation-template-update-stack.json"), "utf8"),
+      ) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+      const all = Object.values(cfn.Resources);
+      const scheduleRules = all.filter(
+        (r) => r.Type === "AWS::Events::Rule" && JSON.stringify(r.Properties).includes("ScheduleExpression"),
+      );
+      expect(scheduleRules).toHaveLength(functions.flatMap((f) => f.schedules ?? []).length * 2);
+      const inputs = scheduleRules.map(
+        (r) => JSON.parse((r.Properties.Targets as Array<{ Input: string }>)[0]!.Input) as unknown,
+      );
+      expect(inputs).toContainEqual({ schedule: "slo-check", cluster: "shop-prod" });
+      expect(inputs).toContainEqual({ schedule: "slo-check", cluster: "dev" });
+      const fn = all.find((r) => r.Type === "AWS::Lambda::Function") as {
+        Properties: Record<string, unknown>;
+      };
+      const env = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
+      expect(env.DATABASE_URL_SSM).toBe("/prophet/dev/database-url");
+      expect(env).not.toHaveProperty("DATABASE_URL");
+      expect(env.PROPHET_CLUSTERS_FILE).toBe("/var/task/clusters.json");
+      const roles = all.filter((r) => r.Type === "AWS::IAM::Role");
+      expect(roles).toHaveLength(functions.length);
+      for (const role of roles) {
+        const text = JSON.stringify(role.Properties.Policies);
+        expect(text).toContain('"ssm:GetParameter"');
+        expect(text).toContain(':parameter/prophet/dev/database-url"');
+      }
+      // The package carries the clusters file beside the bundle.
+      expect(existsSync(join(out, "pkg/sloCheck.zip"))).toBe(true);
+      const { stdout } = await run("unzip", ["-l", join(out, "pkg/sloCheck.zip")]);
+      expect(stdout).toContain("clusters.json");
+      expect(stdout).toContain("lambda/slo-check/index.js");
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+      rmSync(join(root, "dist/serverless.yml"), { force: true });
+      rmSync(join(root, "dist/clusters.json"), { force: true });
+      rmSync(join(root, "dist/.serverless"), { recursive: true, force: true });
     }
   }, 150_000);
 
