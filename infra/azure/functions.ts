@@ -12,7 +12,7 @@ import type {
 import { normalizeInboundEvent } from "../../shared/events/edge/http.js";
 import { parseEnvelope, type ProphetEvent } from "../../shared/events/envelope.js";
 import type { ProphetFunction } from "../../shared/function.js";
-import { scheduleTick } from "../local/cron.js";
+import { scheduleTick, ticksForClusters } from "../local/cron.js";
 import { dispatchEvents, handleHttpRequest, singleFunctionRoute } from "../runtime/http.js";
 import { functionRuntime, type AdapterOptions } from "../runtime/single.js";
 
@@ -59,11 +59,12 @@ export function registerAzureFunction(app: AzureApp, fn: ProphetFunction, opts: 
       schedule: toNcrontab(s.cron),
       handler: async (_timer: Timer, _context: AzureContext): Promise<void> => {
         const ctx = await runtime.context();
-        const tick = normalizeInboundEvent(scheduleTick(s.name, ctx.deps.clock.now()), {
-          now: ctx.deps.clock.now(),
-          cluster: ctx.deps.cluster,
-        });
-        await dispatchEvents([tick], route, ctx);
+        // A v4 timer carries no data: the tick fans out here, one per cluster the deployment
+        // serves (PROPHET_CLUSTERS_FILE), as the local host's cron does.
+        const ticks = ticksForClusters(scheduleTick(s.name, ctx.deps.clock.now()), ctx.deps).map((t) =>
+          normalizeInboundEvent(t, { now: ctx.deps.clock.now(), cluster: ctx.deps.cluster }),
+        );
+        await dispatchEvents(ticks, route, ctx);
       },
     });
   }

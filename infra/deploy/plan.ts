@@ -352,7 +352,7 @@ function azure(o: PlanOptions): Step[] {
         `Function ${app}/${fn.name}: HTTP /api/${fn.name}`,
         ...(fn.schedules ?? []).map(
           (s) =>
-            `Timer ${fn.name}-${s.name} → ${fn.name}: "${s.cron}" UTC${o.clustersFile ? " (unscoped: a v4 timer carries no cluster, see ADR 0013)" : ""}`,
+            `Timer ${fn.name}-${s.name} → ${fn.name}: "${s.cron}" UTC${o.clustersFile ? " (a v4 timer carries no cluster: the adapter fans it out per cluster, ADR 0013)" : ""}`,
         ),
       ],
     });

@@ -143,7 +143,7 @@ describe("per-cluster schedules", () => {
     expect(knative).toContain("PingSource audit-verify-dev: audit-verify");
     expect(knative).toContain("$ kubectl apply -k dist/deploy/knative/staging");
     const azure = renderPlan("azure", plan("azure", { clustersFile, clusters }));
-    expect(azure).toContain("(unscoped: a v4 timer carries no cluster, see ADR 0013)");
+    expect(azure).toContain("(a v4 timer carries no cluster: the adapter fans it out per cluster, ADR 0013)");
     expect(azure).toContain("PROPHET_CLUSTERS_FILE=/home/site/wwwroot/clusters.json");
     expect(() =>
       main(

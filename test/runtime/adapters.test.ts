@@ -226,6 +226,33 @@ describe("one function, every runtime", () => {
     expect(rt.sink.events.map((e) => e.type)).toEqual(["io.prophet.audit.verified"]);
   });
 
+  it("fans an Azure timer out to one tick per cluster the deployment serves (a v4 timer carries no data)", async () => {
+    const rt = await freshRuntime();
+    const base = await rt.opts.deps();
+    const deps = {
+      ...base,
+      cluster: "home",
+      clusters: { names: () => ["edge-1", "edge-2"], ports: () => ({}) },
+    };
+    const registered: Record<string, { handler: (...args: never[]) => unknown }> = {};
+    registerAzureFunction(
+      {
+        http() {},
+        eventGrid() {},
+        timer: (n: string, o: { handler: never }) => (registered[n] = o),
+      } as unknown as AzureApp,
+      auditVerify,
+      { deps: async () => deps, sink: rt.sink },
+    );
+    const timer = registered["audit-verify-audit-verify"]!.handler as (
+      t: unknown,
+      c: unknown,
+    ) => Promise<void>;
+    await timer({}, new InvocationContext({ functionName: "audit-verify" }));
+    const verified = rt.sink.events.filter((e) => e.type === "io.prophet.audit.verified");
+    expect(verified.map((e) => e.cluster).sort()).toEqual(["edge-1", "edge-2", "home"]);
+  });
+
   it("emits identical events under every runtime", () => {
     const runtimes = ["local", "functionsFramework", "lambda", "azure"];
     for (const r of runtimes) expect(opened[r], `${r} emitted no incident.opened`).toBeDefined();
