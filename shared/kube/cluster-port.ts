@@ -176,8 +176,7 @@ class KubeClusterPort implements ClusterPort {
       if (opts.fieldSelector) q.set("fieldSelector", opts.fieldSelector);
       if (opts.labelSelector) q.set("labelSelector", opts.labelSelector);
       const page = (await this.getJson(`${resourcePath(kind, namespace)}?${q}`)) as
-        | { items?: KubeObject[]; metadata?: { continue?: string; resourceVersion?: string } }
-        | undefined;
+        { items?: KubeObject[]; metadata?: { continue?: string; resourceVersion?: string } } | undefined;
       if (!page) return { items: out, resourceVersion: "" }; // kind not served by this cluster
       for (const item of page.items ?? []) out.push(normalise(item, kind, info.apiVersion));
       cont = page.metadata?.continue || undefined;
