@@ -6,6 +6,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { functions } from "../../functions/registry.js";
+import { bundleConsole } from "../console/bundle.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -105,6 +106,8 @@ export async function bundleAll(
       made.push({ runtime, fn: fn.name, dir: relative(root, outdir), bytes: dirSize(outdir) });
     }
   }
+  // The web console's files (served by the local host; see infra/console/README.md).
+  await bundleConsole(join(outRoot, "console"));
   return made;
 }
 

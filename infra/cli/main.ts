@@ -16,6 +16,7 @@ import { createDeps } from "../runtime/deps.js";
 import { createLogger } from "../runtime/logger.js";
 import { startHost } from "../local/host.js";
 import { register as registerAnomalies } from "./commands/anomalies.js";
+import { register as registerAsk } from "./commands/ask.js";
 import { register as registerCapacity } from "./commands/capacity.js";
 import { register as registerClusters } from "./commands/clusters.js";
 import { register as registerDiagnose } from "./commands/diagnose.js";
@@ -219,6 +220,7 @@ export function buildProgram(): Command {
   registerNetpol(program);
   registerClusters(program);
   registerMcp(program);
+  registerAsk(program);
   return program;
 }
 

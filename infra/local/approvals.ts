@@ -6,6 +6,9 @@
 //   GET  /api/remediations[/<id>]  decisions, their gate verdicts and results
 //   POST /api/approvals/<id>/approve|reject   the operator API behind `prophet approvals`: the host
 //                                   signs the token itself (loopback only, like the rest of /api)
+//                                   From a browser (the console) the request must pass the host's
+//                                   CSRF guard (infra/console/csrf.ts) and name a person: the
+//                                   verdict is recorded as user:<name>.
 //   GET  /api/quarantines          pods under quarantine (label, remediation, expiry)
 //   POST /api/quarantines/<ns>/<pod>/release   {actor, reason}: `prophet quarantine release`; the
 //                                   host signs an io.prophet.quarantine.release.requested
@@ -105,6 +108,8 @@ export function approvalRoutes(opts: ApprovalRoutesOptions) {
     url: URL,
     readBody: () => Promise<Uint8Array>,
     contentType: string | undefined,
+    /** The request came from a browser (it already passed the host's CSRF guard). */
+    browser = false,
   ): Promise<HttpReply | undefined> {
     try {
       if (method === "GET" && url.pathname === "/api/approvals") {
@@ -137,8 +142,8 @@ export function approvalRoutes(opts: ApprovalRoutesOptions) {
         return review(id, {
           verdict: operator[2] as "approve" | "reject",
           token: approvalToken(key, id, rem.expiresAt),
-          actor: String(body.actor ?? "cli"),
-          ...(body.comment ? { comment: String(body.comment) } : {}),
+          actor: browser ? personOf(body) : String(body.actor ?? "cli"),
+          ...(body.comment ? { comment: String(body.comment).slice(0, 1000) } : {}),
         });
       }
       if (method === "GET" && url.pathname === "/api/quarantines") {
@@ -163,7 +168,7 @@ export function approvalRoutes(opts: ApprovalRoutesOptions) {
         const unsigned = {
           namespace: decodeURIComponent(release[1]!),
           pod: decodeURIComponent(release[2]!),
-          actor: String(body.actor ?? "cli").slice(0, 200),
+          actor: browser ? personOf(body) : String(body.actor ?? "cli").slice(0, 200),
           reason: reason.slice(0, 2000),
           expiresAt: new Date(now.getTime() + 10 * 60_000).toISOString(),
         };
@@ -211,6 +216,16 @@ export function approvalRoutes(opts: ApprovalRoutesOptions) {
       return errorReply(err);
     }
   };
+}
+
+/** A browser's verdict is a person's: the name they gave, as user:<name>. */
+function personOf(body: Record<string, string>): string {
+  const name = String(body.actor ?? "")
+    .trim()
+    .replace(/^user:/, "")
+    .slice(0, 100);
+  if (!name) throw new ProphetError("bad_request", "actor is required: say who you are");
+  return `user:${name}`;
 }
 
 export function summary(r: Remediation) {

@@ -16,7 +16,10 @@ import { mcpHttpHandler } from "../../shared/mcp/http.js";
 import { mcpOptions } from "../../shared/mcp/options.js";
 import { createDeps, type RuntimeDeps } from "../runtime/deps.js";
 import { errorReply, handleHttpRequest, jsonReply, type HttpReply } from "../runtime/http.js";
+import { consoleRoutes } from "../console/index.js";
+import { hostOrigins, requestGuard } from "../console/csrf.js";
 import { approvalRoutes } from "./approvals.js";
+import { queryRoute } from "./query.js";
 import { LocalBus } from "./bus.js";
 import { startCron, ticksForClusters } from "./cron.js";
 import { createHostMetrics } from "./metrics.js";
@@ -83,6 +86,11 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
   bus.attach(ctx);
   let ready = false;
   const approvals = approvalRoutes({ ctx, bus });
+  const query = queryRoute(deps, config);
+  let listeningPort = 0;
+  // Refuses cross-site state changes (see infra/console/csrf.ts); the port is known after listen.
+  const guard = requestGuard(() => hostOrigins(config.HOST, listeningPort, config.PROPHET_PUBLIC_URL));
+  const webConsole = consoleRoutes(deps, guard);
   const mcp = mcpHttpHandler(deps, { ...mcpOptions(config), tokens: config.PROPHET_MCP_TOKENS ?? [] });
 
   const routes: Record<string, (req: IncomingMessage, url: URL) => Promise<HttpReply>> = {
@@ -142,13 +150,23 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       return;
     }
     const handle = async (): Promise<HttpReply> => {
+      const refused = guard.refusal(req.method ?? "GET", url.pathname, req.headers);
+      if (refused) {
+        req.resume();
+        return errorReply(refused);
+      }
+      if (req.method === "POST" && (url.pathname === "/query" || url.pathname === "/mcp/query"))
+        return query(req, await readBody(req));
       const route = routes[`${req.method} ${url.pathname}`];
       if (route) return route(req, url);
+      const page = await webConsole(req.method ?? "GET", url, req.headers);
+      if (page) return page;
       const approval = await approvals(
         req.method ?? "GET",
         url,
         () => readBody(req),
         req.headers["content-type"],
+        guard.fromBrowser(req.headers),
       );
       if (approval) return approval;
       const findings = /^\/api\/incidents\/([^/]+)\/findings$/.exec(url.pathname);
@@ -194,6 +212,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
     server.listen(port, config.HOST, () => resolve());
   });
   const actualPort = (server.address() as AddressInfo).port;
+  listeningPort = actualPort;
   const url = `http://${config.HOST}:${actualPort}`;
   // Approval links point at this host unless a public URL is configured.
   if (deps.remediation && !config.PROPHET_PUBLIC_URL)
@@ -221,7 +240,7 @@ export async function startHost(opts: HostOptions): Promise<RunningHost> {
       cluster: config.PROPHET_CLUSTER,
       redelivered,
     },
-    `Prophet is listening on ${url} — POST Alertmanager webhooks to ${url}/alertmanager, CloudEvents to ${url}/`,
+    `Prophet is listening on ${url} — open ${url}/ for the console; POST Alertmanager webhooks to ${url}/alertmanager, CloudEvents to ${url}/`,
   );
   if (deps.kube) log.info({ cluster: deps.kube.name }, `diagnosing cluster ${deps.kube.name}`);
   else

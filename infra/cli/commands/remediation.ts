@@ -27,14 +27,15 @@ export async function requestHost(
   method: "GET" | "POST",
   path: string,
   body?: unknown,
+  headers: Record<string, string> = {},
 ): Promise<unknown> {
   let res: Response;
   try {
     res = await fetch(`${base}${path}`, {
       method,
       ...(body !== undefined
-        ? { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }
-        : {}),
+        ? { headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }
+        : { headers }),
       // Approving runs the action, which may wait for a rollout.
       signal: AbortSignal.timeout(method === "POST" ? 120_000 : 10_000),
     });
