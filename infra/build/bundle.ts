@@ -47,6 +47,58 @@ function dirSize(dir: string): number {
   return total;
 }
 
+/** One bundle of an entry's contents into outdir (its package.json beside it). */
+async function bundleEntry(
+  runtime: RuntimeName,
+  name: string,
+  contents: string,
+  outdir: string,
+): Promise<void> {
+  mkdirSync(outdir, { recursive: true });
+  await build({
+    stdin: {
+      contents,
+      resolveDir: root,
+      sourcefile: `${runtime}-${name}.ts`,
+      loader: "ts",
+    },
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    outdir,
+    entryNames: "index",
+    chunkNames: "chunks/[name]-[hash]",
+    minify: true,
+    sourcemap: "linked",
+    legalComments: "none",
+    // PGlite ships WASM and data files beside its JS and is only the local default: cloud
+    // deployments set DATABASE_URL. pg-native is an optional native addon of pg.
+    // On Google/Knative the Functions Framework is the container's entrypoint and must share
+    // its function registry with the bundle, so it is not bundled.
+    external: [
+      "@electric-sql/pglite",
+      "@electric-sql/pglite-pgvector",
+      "pg-native",
+      "@azure/functions-core",
+      ...(runtime === "gcp" ? ["@google-cloud/functions-framework"] : []),
+    ],
+    // @azure/functions-core is provided by the Azure Functions worker at run time.
+    // CommonJS dependencies inside an ESM bundle still call require().
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+    logLevel: "warning",
+  });
+  writeFileSync(join(outdir, "package.json"), JSON.stringify({ type: "module", main: "index.js" }, null, 2));
+}
+
+/** The MCP server's own Functions Framework target (infra/gcp/mcp.ts): FUNCTION_TARGET=mcp. */
+export const mcpGcpEntry = `import { http } from "@google-cloud/functions-framework";
+import { mcpFunctionsFrameworkTarget } from ${JSON.stringify(join(root, "infra/gcp/mcp.ts"))};
+http("mcp", mcpFunctionsFrameworkTarget());`;
+
 export async function bundleAll(
   outRoot = join(root, "dist"),
 ): Promise<Array<{ runtime: string; fn: string; dir: string; bytes: number }>> {
@@ -55,43 +107,7 @@ export async function bundleAll(
   for (const [runtime, entry] of Object.entries(runtimes) as Array<[RuntimeName, (fn: string) => string]>) {
     for (const fn of functions) {
       const outdir = join(outRoot, runtime, fn.name);
-      mkdirSync(outdir, { recursive: true });
-      await build({
-        stdin: {
-          contents: entry(fn.name),
-          resolveDir: root,
-          sourcefile: `${runtime}-${fn.name}.ts`,
-          loader: "ts",
-        },
-        bundle: true,
-        splitting: true,
-        format: "esm",
-        platform: "node",
-        target: "node20",
-        outdir,
-        entryNames: "index",
-        chunkNames: "chunks/[name]-[hash]",
-        minify: true,
-        sourcemap: "linked",
-        legalComments: "none",
-        // PGlite ships WASM and data files beside its JS and is only the local default: cloud
-        // deployments set DATABASE_URL. pg-native is an optional native addon of pg.
-        // On Google/Knative the Functions Framework is the container's entrypoint and must share
-        // its function registry with the bundle, so it is not bundled.
-        external: [
-          "@electric-sql/pglite",
-          "@electric-sql/pglite-pgvector",
-          "pg-native",
-          "@azure/functions-core",
-          ...(runtime === "gcp" ? ["@google-cloud/functions-framework"] : []),
-        ],
-        // @azure/functions-core is provided by the Azure Functions worker at run time.
-        // CommonJS dependencies inside an ESM bundle still call require().
-        banner: {
-          js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-        },
-        logLevel: "warning",
-      });
+      await bundleEntry(runtime, fn.name, entry(fn.name), outdir);
       // The Relay client loads its .proto files from beside its own module (a chunk, or the entry).
       if (fn.name === "hubble-quarantine")
         for (const dir of [outdir, join(outdir, "chunks")]) {
@@ -99,13 +115,13 @@ export async function bundleAll(
           for (const f of readdirSync(join(root, "shared/flows/grpc")).filter((n) => n.endsWith(".proto")))
             copyFileSync(join(root, "shared/flows/grpc", f), join(dir, f));
         }
-      writeFileSync(
-        join(outdir, "package.json"),
-        JSON.stringify({ type: "module", main: "index.js" }, null, 2),
-      );
       made.push({ runtime, fn: fn.name, dir: relative(root, outdir), bytes: dirSize(outdir) });
     }
   }
+  // The MCP server as its own function (Cloud Run / Knative with FUNCTION_TARGET=mcp).
+  const mcpDir = join(outRoot, "gcp", "mcp");
+  await bundleEntry("gcp", "mcp", mcpGcpEntry, mcpDir);
+  made.push({ runtime: "gcp", fn: "mcp", dir: relative(root, mcpDir), bytes: dirSize(mcpDir) });
   // The web console's files (served by the local host; see infra/console/README.md).
   await bundleConsole(join(outRoot, "console"));
   return made;

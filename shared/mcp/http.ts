@@ -15,8 +15,10 @@ function refuse(res: ServerResponse, status: number, message: string, headers: R
 export function mcpHttpHandler(
   deps: Deps,
   setup: McpSetup & { tokens: readonly McpToken[] },
-): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  return async (req, res) => {
+): (req: IncomingMessage, res: ServerResponse, parsedBody?: unknown) => Promise<void> {
+  // parsedBody: the JSON body when a framework has read the request already (the Functions
+  // Framework's express does); the transport reads the request itself otherwise.
+  return async (req, res, parsedBody) => {
     if (req.method !== "POST") {
       refuse(res, 405, "this MCP endpoint is stateless: POST JSON-RPC messages", { allow: "POST" });
       return;
@@ -45,6 +47,6 @@ export function mcpHttpHandler(
       void server.close();
     });
     await server.connect(transport);
-    await transport.handleRequest(req, res);
+    await transport.handleRequest(req, res, parsedBody);
   };
 }

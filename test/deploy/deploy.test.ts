@@ -432,5 +432,77 @@ process.exit(0);`;
         sink.close();
       }
     });
+
+    it("the MCP server is its own function: dist/gcp/mcp served by functions-framework --target=mcp", async () => {
+      const url = await freshPostgresUrl();
+      if (!url) throw new Error("needs PostgreSQL");
+      const port = await freePort();
+      const token = "deploy-mcp-token-0123456789";
+      const child = spawn(
+        join(root, "node_modules/.bin/functions-framework"),
+        ["--target=mcp", `--source=dist/gcp/mcp/index.js`, `--port=${port}`],
+        {
+          cwd: root,
+          env: {
+            PATH: process.env.PATH,
+            DATABASE_URL: url,
+            K_SERVICE: "prophet-mcp",
+            PROPHET_MCP_TOKENS: `agent:${token}=*`,
+            LOG_LEVEL: "silent",
+          },
+          stdio: "ignore",
+        },
+      );
+      children.push(child);
+      try {
+        const endpoint = `http://127.0.0.1:${port}/`;
+        const deadline = Date.now() + 20_000;
+        let refused: Response | undefined;
+        while (!refused) {
+          refused = await fetch(endpoint, { method: "POST", body: "{}" }).catch(() => undefined);
+          if (!refused) {
+            if (Date.now() > deadline) throw new Error("functions-framework did not start");
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+        expect(refused.status).toBe(401);
+        const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+        const { StreamableHTTPClientTransport } =
+          await import("@modelcontextprotocol/sdk/client/streamableHttp.js");
+        const client = new Client({ name: "deploy-spec", version: "1.0.0" });
+        await client.connect(
+          new StreamableHTTPClientTransport(new URL(endpoint), {
+            requestInit: { headers: { authorization: `Bearer ${token}` } },
+          }),
+        );
+        try {
+          const { tools } = await client.listTools();
+          expect(tools.map((t) => t.name)).toContain("propose_remediation");
+          expect(tools).toHaveLength(12);
+          const r = (await client.callTool({ name: "list_clusters", arguments: {} })) as {
+            isError?: boolean;
+            content: { text: string }[];
+          };
+          expect(r.isError).toBeFalsy();
+          expect(JSON.parse(r.content[0]!.text)).toMatchObject({ default: "local" });
+        } finally {
+          await client.close();
+        }
+        // Audited in the deployment's store, as the agent named by its token.
+        const { Client: Pg } = await import("pg");
+        const pg = new Pg({ connectionString: url });
+        await pg.connect();
+        try {
+          const { rows } = await pg.query(
+            "SELECT actor FROM audit_log WHERE action = 'mcp.tool.list_clusters'",
+          );
+          expect(rows).toEqual([{ actor: "mcp:agent" }]);
+        } finally {
+          await pg.end();
+        }
+      } finally {
+        child.kill();
+      }
+    });
   });
 });
