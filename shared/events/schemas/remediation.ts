@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { actionTargetSchema } from "../../remediation/decision.js";
 
-const status = z.enum([
+/** A remediation's status (shared/remediation/store.ts's lifecycle). */
+export const remediationStatusSchema = z.enum([
   "proposed",
   "approved",
   "rejected",
@@ -26,7 +27,7 @@ export const remediationEventDataSchema = z.object({
   decider: z.string(),
   confidence: z.number().min(0).max(1),
   mode: z.enum(["autonomous", "human-in-loop", "dry-run"]),
-  status,
+  status: remediationStatusSchema,
   /** Gate reason code (blocked), failure code (failed), "expired", or null. */
   reason: z.string().nullable(),
   /** One human sentence: what happened and why. */

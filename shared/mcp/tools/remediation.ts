@@ -4,6 +4,7 @@ import { z } from "zod";
 import { ProphetError } from "../../errors.js";
 import { actions } from "../../remediation/actions/index.js";
 import { actionTargetSchema } from "../../remediation/decision.js";
+import { remediationStatusSchema } from "../../events/schemas/remediation.js";
 import { listRemediations, type RemediationStatus } from "../../remediation/store.js";
 import { depsFor, rowFilter } from "../context.js";
 import { proposeRemediation } from "../propose.js";
@@ -100,18 +101,7 @@ export const proposeRemediationTool = defineTool({
   },
 });
 
-const statuses = [
-  "proposed",
-  "approved",
-  "rejected",
-  "expired",
-  "executing",
-  "executed",
-  "failed",
-  "blocked",
-  "dry_run",
-  "no_action",
-] as const satisfies readonly RemediationStatus[];
+const statuses = remediationStatusSchema.options satisfies readonly RemediationStatus[];
 
 export const listProposals = defineTool({
   name: "list_proposals",
