@@ -3,6 +3,7 @@
 import { eventsFromHttp, type InboundHttpRequest } from "../../shared/events/edge/http.js";
 import { pubsubMessagePublishedType } from "../../shared/events/edge/pubsub.js";
 import type { ProphetEvent } from "../../shared/events/envelope.js";
+import { orderingKey } from "../../shared/invocation/ordering.js";
 import { ProphetError, asProphetError } from "../../shared/errors.js";
 import type { ProphetFunction } from "../../shared/function.js";
 import {
@@ -35,37 +36,62 @@ export function errorReply(err: unknown): HttpReply {
   return jsonReply(e.status, e.toJSON());
 }
 
-/** Runs every event through every function `route` names; throws the most serious error. */
+/** At most this many ordering lanes of one request run at once (each holds a store connection). */
+const MAX_LANES = 8;
+
+/**
+ * Runs every event through every function `route` names; throws the most serious error.
+ * Events run in order within their ordering lane (shared/invocation/ordering.ts: an Alertmanager
+ * webhook's alerts about one workload, one SLO, one node), and lanes run side by side, so the
+ * first alert of a new incident does not wait for every alert ahead of it in the webhook; events
+ * without a lane (everything but alerts) run one after another, as they arrive.
+ */
 export async function dispatchEvents(
   events: ProphetEvent[],
   route: (e: ProphetEvent) => ProphetFunction[],
   ctx: InvocationContext,
 ): Promise<EventResult[]> {
-  const results: EventResult[] = [];
+  const perEvent: EventResult[][] = events.map(() => []);
   const errors: ProphetError[] = [];
-  for (const event of events) {
-    for (const fn of route(event)) {
-      try {
-        const out = await invokeFunction(fn, event, ctx);
-        results.push({
-          id: event.id,
-          type: event.type,
-          ...(event.subject ? { subject: event.subject } : {}),
-          function: fn.name,
-          status: out.status,
-          emitted: out.emitted.length,
-        });
-      } catch (err) {
-        errors.push(asProphetError(err));
+  const lanes = new Map<string, number[]>();
+  events.forEach((event, i) => {
+    const lane = orderingKey(event, ctx.deps.cluster) ?? "";
+    const list = lanes.get(lane);
+    if (list) list.push(i);
+    else lanes.set(lane, [i]);
+  });
+  const runLane = async (indices: number[]) => {
+    for (const i of indices) {
+      const event = events[i]!;
+      for (const fn of route(event)) {
+        try {
+          const out = await invokeFunction(fn, event, ctx);
+          perEvent[i]!.push({
+            id: event.id,
+            type: event.type,
+            ...(event.subject ? { subject: event.subject } : {}),
+            function: fn.name,
+            status: out.status,
+            emitted: out.emitted.length,
+          });
+        } catch (err) {
+          errors.push(asProphetError(err));
+        }
       }
     }
-  }
+  };
+  const queue = [...lanes.values()];
+  await Promise.all(
+    Array.from({ length: Math.min(MAX_LANES, queue.length) }, async () => {
+      for (let lane = queue.shift(); lane; lane = queue.shift()) await runLane(lane);
+    }),
+  );
   if (errors.length) {
     // A retryable failure wins, so the sender redelivers; the events that did succeed are
     // recorded and will be recognised as duplicates.
     throw errors.find((e) => e.retryable) ?? errors[0];
   }
-  return results;
+  return perEvent.flat();
 }
 
 export async function handleHttpRequest(

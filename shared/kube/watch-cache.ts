@@ -25,6 +25,13 @@ export interface WatchCacheOptions {
   /** At most this many informers; the least recently read stops first (default 200). */
   maxInformers?: number;
   onError?: (kind: string, namespace: string | undefined, err: Error) => void;
+  /**
+   * One informer per kind for the whole cluster, with reads of a namespace answered from its
+   * namespace index (default true), as client-go's shared informers do: the first read syncs the
+   * kind once, and an alert in a namespace never seen before costs no list. False: an informer
+   * per namespace read, for credentials that may only read some namespaces.
+   */
+  clusterWide?: boolean;
 }
 
 type Requirement =
@@ -92,6 +99,8 @@ export function matchesLabels(labels: Record<string, string> | undefined, reqs: 
 
 class Informer {
   readonly items = new Map<string, KubeObject>();
+  /** The same objects by namespace ("" for cluster-scoped ones), for namespace reads. */
+  readonly byNamespace = new Map<string, Map<string, KubeObject>>();
   resourceVersion = "";
   /** The list in flight, which concurrent reads wait for. */
   private pending: Promise<void> | undefined;
@@ -135,7 +144,8 @@ class Informer {
           this.fieldSelector ? { fieldSelector: this.fieldSelector } : {},
         );
         this.items.clear();
-        for (const o of items) this.items.set(key(o), o);
+        this.byNamespace.clear();
+        for (const o of items) this.put(o);
         this.resourceVersion = resourceVersion;
         this.heardAt = this.now();
         this.connected = !this.stopped;
@@ -173,8 +183,24 @@ class Informer {
     const rv = (e.object.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
     if (rv) this.resourceVersion = rv;
     if (e.type === "BOOKMARK") return;
-    if (e.type === "DELETED") this.items.delete(key(e.object));
-    else this.items.set(key(e.object), e.object);
+    if (e.type === "DELETED") {
+      this.items.delete(key(e.object));
+      this.byNamespace.get(e.object.metadata.namespace ?? "")?.delete(e.object.metadata.name);
+    } else this.put(e.object);
+  }
+
+  private put(o: KubeObject): void {
+    this.items.set(key(o), o);
+    const ns = o.metadata.namespace ?? "";
+    let m = this.byNamespace.get(ns);
+    if (!m) this.byNamespace.set(ns, (m = new Map()));
+    m.set(o.metadata.name, o);
+  }
+
+  /** The objects of one namespace, or all of them. */
+  objects(namespace: string | undefined): Iterable<KubeObject> {
+    if (namespace === undefined) return this.items.values();
+    return this.byNamespace.get(namespace)?.values() ?? [];
   }
 
   stop(): void {
@@ -192,6 +218,7 @@ export class WatchCache {
   private readonly staleAfterMs: number;
   private readonly idleMs: number;
   private readonly maxInformers: number;
+  private readonly clusterWide: boolean;
 
   constructor(
     private readonly port: ClusterPort,
@@ -201,6 +228,12 @@ export class WatchCache {
     this.staleAfterMs = opts.staleAfterMs ?? 150_000;
     this.idleMs = opts.idleMs ?? 10 * 60_000;
     this.maxInformers = opts.maxInformers ?? 200;
+    this.clusterWide = opts.clusterWide ?? true;
+  }
+
+  /** The namespace an informer of this kind watches: none when cluster-wide or cluster-scoped. */
+  private informedNamespace(kind: string, namespace: string | undefined): string | undefined {
+    return kinds[kind]?.namespaced && !this.clusterWide ? namespace : undefined;
   }
 
   /** Whether a port can back informers. */
@@ -218,9 +251,9 @@ export class WatchCache {
     const reqs = opts.labelSelector ? parseLabelSelector(opts.labelSelector) : [];
     if (port !== this.port || !reqs || !kinds[kind]) return port.list(kind, namespace, opts);
     const ns = kinds[kind]!.namespaced ? namespace : undefined;
-    const inf = await this.informer(kind, ns, opts.fieldSelector);
+    const inf = await this.informer(kind, this.informedNamespace(kind, ns), opts.fieldSelector);
     const out: KubeObject[] = [];
-    for (const o of inf.items.values())
+    for (const o of inf.objects(ns))
       if (reqs.length === 0 || matchesLabels(o.metadata.labels, reqs)) out.push(o);
     return out;
   }
@@ -233,7 +266,10 @@ export class WatchCache {
     name: string,
   ): Promise<KubeObject | undefined> {
     const ns = kinds[kind]?.namespaced ? namespace : undefined;
-    const inf = port === this.port ? this.informers.get(informerKey(kind, ns, undefined)) : undefined;
+    const inf =
+      port === this.port
+        ? this.informers.get(informerKey(kind, this.informedNamespace(kind, ns), undefined))
+        : undefined;
     if (inf?.fresh(this.staleAfterMs)) {
       inf.readAt = this.now();
       return inf.items.get(`${ns ?? ""}/${name}`);

@@ -1,14 +1,37 @@
+import { createHash } from "node:crypto";
 import pg from "pg";
 import type { Sql, Store } from "../ports/store.js";
 
+/**
+ * A query with parameters runs as a named prepared statement (named by its text), so each
+ * connection parses and plans it once rather than on every call: the alert path's dozen
+ * statements per alert are then mostly bind-and-execute. Statements without parameters
+ * (migrations, BEGIN/COMMIT) go as they are, since several statements in one text cannot be
+ * prepared.
+ */
+const statementNames = new Map<string, string>();
+function prepared(text: string, params: readonly unknown[] | undefined): pg.QueryConfig | string {
+  if (!params || params.length === 0) return text;
+  let name = statementNames.get(text);
+  // The texts are the code's own; a runaway set would mean generated SQL, which stays unnamed.
+  if (!name && statementNames.size >= 2000) return { text, values: params as unknown[] };
+  if (!name) {
+    name = `p_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`;
+    statementNames.set(text, name);
+  }
+  return { name, text, values: params as unknown[] };
+}
+
 // timestamptz → ISO string would lose nothing, but Date is what PGlite returns too; keep Date.
 export async function openPostgresStore(url: string): Promise<Store> {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // Alerts of one incident wait for each other's transactions (an advisory lock per incident group), holding
+  // their connections meanwhile: a pool of 10 then stalled unrelated work during storms.
+  const pool = new pg.Pool({ connectionString: url, max: 20 });
   // Fail fast with the real reason (bad host, auth) instead of on the first query.
   const client = await pool.connect();
   client.release();
   const query: Sql["query"] = async (text, params) => {
-    const res = await pool.query(text, params as unknown[] | undefined);
+    const res = await pool.query(prepared(text, params));
     return { rows: res.rows };
   };
   return {
@@ -20,7 +43,7 @@ export async function openPostgresStore(url: string): Promise<Store> {
         await c.query("BEGIN");
         const result = await fn({
           query: async (text, params) => ({
-            rows: (await c.query(text, params as unknown[] | undefined)).rows,
+            rows: (await c.query(prepared(text, params))).rows,
           }),
         });
         await c.query("COMMIT");

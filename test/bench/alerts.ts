@@ -9,7 +9,7 @@
 // recorded and, for an alert that opens an incident, diagnosed), p50/p99 from the webhook to
 // io.prophet.diagnosis.completed per incident, and how many incidents the storm made.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -23,16 +23,22 @@ import { loadConfig } from "../../shared/config.js";
 import { DiagnosisCompleted } from "../../shared/events/catalog.js";
 import type { DiagnosisCompletedData } from "../../shared/events/schemas/diagnosis.js";
 import { defineFunction } from "../../shared/function.js";
-import { SimulatedClock } from "../../shared/ports/clock.js";
+import type { Clock } from "../../shared/ports/clock.js";
 import { silentLogger } from "../../shared/ports/log.js";
 import { listIncidents } from "../../shared/store/incidents.js";
 import { startPostgres } from "../setup/postgres.js";
 
 const { values: args } = parseArgs({
   options: {
-    alerts: { type: "string", default: "2000" },
+    alerts: { type: "string", default: "4000" },
     concurrency: { type: "string", default: "8" },
     batch: { type: "string", default: "10" },
+    // Offered load in alerts/s (open loop: webhooks leave on a fixed schedule whatever the answers,
+    // and latencies count from the scheduled time, so a slow answer cannot hide the queue behind
+    // it). 0: closed loop, `concurrency` webhooks in flight, which measures the most it sustains.
+    rate: { type: "string", default: "0" },
+    // Faulty Deployments in the storm: one incident each, so the p99 is over this many diagnoses.
+    faults: { type: "string", default: "40" },
     // "true": informers (PROPHET_KUBE_WATCH) instead of the default 2 s list cache. Slower here:
     // the first read lists the whole 5,000-pod namespace and every pod change is parsed (ADR 0015).
     informers: { type: "string", default: "false" },
@@ -41,6 +47,7 @@ const { values: args } = parseArgs({
 const TOTAL = Number(args.alerts);
 const CONCURRENCY = Number(args.concurrency);
 const BATCH = Number(args.batch);
+const RATE = Number(args.rate);
 
 // The cluster runs in its own process, as an API server does: the function's heap and event loop
 // are then the function's, not shared with 5,000 simulated pods and their metrics.
@@ -50,6 +57,7 @@ const child = spawn(
   ["--import", "tsx", fileURLToPath(new URL("./alerts-cluster.ts", import.meta.url))],
   {
     stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, PROPHET_BENCH_FAULTS: args.faults },
   },
 );
 const ClusterInfo = z.object({
@@ -77,7 +85,12 @@ const cluster = ClusterInfo.parse(
     }),
   ),
 );
-const clock = new SimulatedClock(cluster.now);
+// The host's clock starts at the sandbox's time and runs with the wall clock, as a deployed one
+// does: the 2 s list cache then expires during the storm as it would in production (a clock that
+// stood still would make every list a cache hit after its first read).
+const clockBase = Date.parse(cluster.now);
+const clockStart = performance.now();
+const clock: Clock = { now: () => new Date(clockBase + (performance.now() - clockStart)) };
 const alertPods = cluster.stormPods;
 console.log(
   `sandbox (own process, pid ${child.pid}): ${cluster.pods} pods on ${cluster.nodes} nodes, ${alertPods.length} pods of ${cluster.faults} faulty Deployments (${((performance.now() - t0) / 1000).toFixed(1)} s to set up)`,
@@ -89,6 +102,7 @@ let warmedUp: () => void = () => undefined;
 const warmDiagnosed = new Promise<void>((resolve) => (warmedUp = resolve));
 /** Per diagnosis: its own duration (cluster read + analysis + metric evidence) and the metrics part. */
 const inside: { total: number; metrics: number }[] = [];
+const insideOf = new Map<string, { total: number; metrics: number }>();
 const probe = defineFunction({
   name: "bench-probe",
   description: "records when each diagnosis completes",
@@ -102,7 +116,9 @@ const probe = defineFunction({
     }
     if (!completed.has(d.incidentId)) {
       completed.set(d.incidentId, performance.now());
-      inside.push({ total: d.durationMs, metrics: d.metricEvidence?.durationMs ?? 0 });
+      const own = { total: d.durationMs, metrics: d.metricEvidence?.durationMs ?? 0 };
+      inside.push(own);
+      insideOf.set(d.incidentId, own);
     }
     return [];
   },
@@ -208,6 +224,29 @@ for (let i = 0; i < TOTAL; i += BATCH) {
   clearTimeout(timeout);
 }
 // How late the host's event loop runs during the storm: what every in-process function waits for.
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+/** CPU seconds of every PostgreSQL process (the server forks one per connection). */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "postgres") total += cpuSeconds(Number(pid));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return total;
+}
+const cpuBefore = {
+  host: cpuSeconds(process.pid),
+  cluster: cpuSeconds(child.pid!),
+  postgres: postgresCpuSeconds(),
+};
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 loopDelay.enable();
 const roundTrips: number[] = [];
@@ -216,24 +255,43 @@ let failures = 0;
 let next = 0;
 const started = performance.now();
 const sentAt: number[] = [];
+async function send(idx: number, t: number): Promise<void> {
+  sentAt[idx] = t;
+  const res = await fetch(`${host.url}/alertmanager`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(webhooks[idx]),
+  });
+  await res.text();
+  if (!res.ok) failures++;
+  roundTrips.push(performance.now() - t);
+}
 async function worker(): Promise<void> {
   while (next < webhooks.length) {
-    const w = webhooks[next]!;
     const idx = next++;
-    const t = performance.now();
-    sentAt[idx] = t;
-    const res = await fetch(`${host.url}/alertmanager`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(w),
-    });
-    await res.text();
-    if (!res.ok) failures++;
-    roundTrips.push(performance.now() - t);
+    await send(idx, performance.now());
   }
 }
-await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+/** Open loop: webhook k is due at started + k·batch/rate; each is timed from when it was due. */
+async function openLoop(): Promise<void> {
+  const interval = (BATCH / RATE) * 1000;
+  const inFlight: Promise<void>[] = [];
+  for (let k = 0; k < webhooks.length; k++) {
+    const due = started + k * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    inFlight.push(send(k, due));
+  }
+  await Promise.all(inFlight);
+}
+if (RATE > 0) await openLoop();
+else await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 const wall = (performance.now() - started) / 1000;
+const cpuUsed = {
+  host: cpuSeconds(process.pid) - cpuBefore.host,
+  cluster: cpuSeconds(child.pid!) - cpuBefore.cluster,
+  postgres: postgresCpuSeconds() - cpuBefore.postgres,
+};
 loopDelay.disable();
 
 // Webhook → diagnosis.completed per incident: from the post that carried the incident's first alert.
@@ -243,20 +301,29 @@ const incidents = (await listIncidents(host.deps.store, { limit: 100_000 })).fil
 const byFingerprint = new Map<string, number>();
 webhooks.forEach((w, i) => w.alerts.forEach((a) => byFingerprint.set(a.fingerprint, sentAt[i]!)));
 const toDiagnosis: number[] = [];
+const slowest: { ms: number; inside: number; metrics: number; position: number }[] = [];
 for (const inc of incidents) {
   const done = completed.get(inc.id);
   const sent = byFingerprint.get(inc.fingerprint);
   if (done !== undefined && sent !== undefined) {
     firstSent.set(inc.id, sent);
     toDiagnosis.push(done - sent);
+    const w = webhooks.find((h) => h.alerts.some((a) => a.fingerprint === inc.fingerprint));
+    slowest.push({
+      ms: done - sent,
+      inside: insideOf.get(inc.id)?.total ?? NaN,
+      metrics: insideOf.get(inc.id)?.metrics ?? NaN,
+      position: w ? w.alerts.findIndex((a) => a.fingerprint === inc.fingerprint) : -1,
+    });
   }
 }
+slowest.sort((a, b) => b.ms - a.ms);
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))]! : NaN;
 };
 console.log(
-  `storm: ${TOTAL} alerts in ${webhooks.length} webhooks of ${BATCH}, ${CONCURRENCY} concurrent, store ${host.deps.store.kind}, cluster reads from ${args.informers === "true" ? "informers (PROPHET_KUBE_WATCH=true)" : "a 2 s list cache"}`,
+  `storm: ${TOTAL} alerts in ${webhooks.length} webhooks of ${BATCH}, ${RATE > 0 ? `offered at ${RATE} alerts/s (open loop)` : `${CONCURRENCY} in flight (closed loop)`}, store ${host.deps.store.kind}, cluster reads from ${args.informers === "true" ? "informers (PROPHET_KUBE_WATCH=true)" : "a 2 s list cache"}`,
 );
 console.log(
   `sustained: ${(TOTAL / wall).toFixed(0)} alerts/s (${wall.toFixed(2)} s), ${failures} failed webhooks`,
@@ -278,6 +345,15 @@ console.log(
     inside.map((d) => d.metrics),
     0.5,
   ).toFixed(1)} ms`,
+);
+console.log(
+  `slowest diagnoses (webhook → completed / inside the function / metric evidence, alert's place in its webhook): ${slowest
+    .slice(0, 5)
+    .map((d) => `${d.ms.toFixed(0)}/${d.inside.toFixed(0)}/${d.metrics.toFixed(0)} ms #${d.position + 1}`)
+    .join(", ")}`,
+);
+console.log(
+  `CPU during the storm: host (functions + bench client) ${cpuUsed.host.toFixed(1)} s, sandbox API server ${cpuUsed.cluster.toFixed(1)} s, PostgreSQL ${cpuUsed.postgres.toFixed(1)} s, over ${wall.toFixed(1)} s`,
 );
 console.log(
   `host event loop delay during the storm: p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`,

@@ -134,6 +134,50 @@ describe("informers on the sandbox API server", () => {
     }
   });
 
+  it("holds one informer per kind for the whole cluster and answers each namespace from it", async () => {
+    await port.create!("Namespace", undefined, {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "web" },
+    } as KubeObject);
+    await port.create!("Pod", "web", {
+      ...pod("front-0", { app: "front" }),
+      metadata: { name: "front-0", namespace: "web", labels: { app: "front" } },
+    } as KubeObject);
+    const cache = new WatchCache(counted);
+    lists.length = 0;
+    try {
+      for (const ns of ["shop", "web", "nowhere"]) {
+        const want = await port.list("Pod", ns);
+        const got = await cache.list(counted, "Pod", ns);
+        expect(names(got), ns).toEqual(names(want));
+        expect(
+          got.every((o) => o.metadata.namespace === ns),
+          ns,
+        ).toBe(true);
+      }
+      // Every namespace at once, too: the same informer.
+      expect(names(await cache.list(counted, "Pod", undefined))).toEqual(names(await port.list("Pod")));
+      expect(lists).toEqual(["listWithVersion Pod"]);
+      expect(cache.size).toBe(1);
+      expect((await cache.get(counted, "Pod", "web", "front-0"))?.metadata.namespace).toBe("web");
+      expect(await cache.get(counted, "Pod", "shop", "front-0")).toBeUndefined();
+
+      // A change in one namespace reaches that namespace's reads and no other's.
+      await port.delete!("Pod", "web", "front-0");
+      let gone = false;
+      for (let i = 0; i < 200 && !gone; i++) {
+        gone = (await cache.list(counted, "Pod", "web")).length === 0;
+        if (!gone) await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(gone, "the watch delivered the delete").toBe(true);
+      expect(names(await cache.list(counted, "Pod", "shop"))).toEqual(names(await port.list("Pod", "shop")));
+      expect(lists).toEqual(["listWithVersion Pod"]);
+    } finally {
+      cache.close();
+    }
+  });
+
   it("sends a selector it cannot parse to the server", async () => {
     const cache = new WatchCache(counted);
     lists.length = 0;
@@ -256,7 +300,13 @@ describe("informers that cannot be trusted", () => {
   it("stops informers nobody reads", async () => {
     const s = scripted();
     let now = 0;
-    const cache = new WatchCache(s.port, { now: () => now, idleMs: 60_000, staleAfterMs: 1e9 });
+    // Per-namespace informers (credentials that may only read some namespaces): one per namespace.
+    const cache = new WatchCache(s.port, {
+      now: () => now,
+      idleMs: 60_000,
+      staleAfterMs: 1e9,
+      clusterWide: false,
+    });
     try {
       await cache.list(s.port, "Pod", "shop");
       now += 61_000;
