@@ -6,7 +6,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
 import { functions } from "../../functions/registry.js";
-import { AlertFiring, ResourceChanged, ScheduleTick } from "../../shared/events/catalog.js";
+import {
+  AlertFiring,
+  FlowsBatch,
+  IncidentOpened,
+  ResourceChanged,
+  ScheduleTick,
+} from "../../shared/events/catalog.js";
 import { kinds } from "../../shared/kube/resources.js";
 import { functionAccess, rulesOf } from "../knative/rbac.js";
 import { kustomizeFiles } from "../knative/kustomize.js";
@@ -22,6 +28,15 @@ export const image = "ghcr.io/prophet-aiops/prophet-functions:0.1.0";
 
 export const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 export const takesAlerts = (fn: ProphetFunction) => fn.accepts.includes(AlertFiring.type);
+/**
+ * Functions that read cluster views per event (diagnoses, flow batches): on Knative they stay warm
+ * (min-scale 1) and keep informers (PROPHET_KUBE_WATCH=true), so a storm's diagnoses read from
+ * memory instead of listing the namespace per incident (docs/decisions/0018). Their memory limit
+ * leaves room for the cluster's objects.
+ */
+export const keepsInformers = (fn: ProphetFunction) =>
+  fn.accepts.includes(IncidentOpened.type) || fn.accepts.includes(FlowsBatch.type);
+export const minScaleOf = (fn: ProphetFunction) => (takesAlerts(fn) || keepsInformers(fn) ? 1 : 0);
 export const busTypes = (fn: ProphetFunction) => fn.accepts.filter((t) => t !== ScheduleTick.type);
 
 /** Five-field cron → EventBridge's six-field form (day-of-month or day-of-week must be `?`). */
@@ -362,7 +377,7 @@ export function knativeDocuments(
         template: {
           metadata: {
             annotations: {
-              "autoscaling.knative.dev/min-scale": takesAlerts(fn) ? "1" : "0",
+              "autoscaling.knative.dev/min-scale": String(minScaleOf(fn)),
               "autoscaling.knative.dev/max-scale": "10",
               "autoscaling.knative.dev/target": "50",
               "autoscaling.knative.dev/metric": "concurrency",
@@ -380,6 +395,7 @@ export function knativeDocuments(
                 env: [
                   { name: "FUNCTION_TARGET", value: fn.name },
                   { name: "PROPHET_CLUSTER", value: "in-cluster" },
+                  ...(keepsInformers(fn) ? [{ name: "PROPHET_KUBE_WATCH", value: "true" }] : []),
                   {
                     name: "DATABASE_URL",
                     valueFrom: { secretKeyRef: { name: "prophet-database", key: "url" } },
@@ -393,7 +409,9 @@ export function knativeDocuments(
                   seccompProfile: { type: "RuntimeDefault" },
                 },
                 readinessProbe: { httpGet: { path: "/", port: 8080 }, periodSeconds: 10 },
-                resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
+                resources: keepsInformers(fn)
+                  ? { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "1Gi" } }
+                  : { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "256Mi" } },
               },
             ],
           },

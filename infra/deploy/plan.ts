@@ -12,6 +12,7 @@ import {
   roleStatements,
   serverlessConfig,
   takesAlerts,
+  minScaleOf,
   triggerName,
 } from "../build/manifests.js";
 import { overlays } from "../knative/kustomize.js";
@@ -120,7 +121,7 @@ function knative(o: PlanOptions): Step[] {
     `SinkBinding prophet-functions: K_SINK of every Prophet Service = the Broker`,
   ];
   for (const fn of fns) {
-    const min = overlay.minScale[fn.name] ?? (takesAlerts(fn) ? 1 : 0);
+    const min = overlay.minScale[fn.name] ?? minScaleOf(fn);
     creates.push(`ServiceAccount prophet-${fn.name}`);
     creates.push(`Service prophet-${fn.name}: ${fn.name}, image ${image}, min-scale ${min}`);
     for (const t of busTypes(fn)) creates.push(`Trigger ${triggerName(fn, t)}: ${fn.name} on type=${t}`);

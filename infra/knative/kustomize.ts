@@ -20,7 +20,7 @@ export const overlays: readonly Overlay[] = [
     name: "staging",
     namespace: "prophet-staging",
     imageTag: "staging",
-    minScale: { "alert-intake": 0 },
+    minScale: { "alert-intake": 0, "alert-diagnosis": 0, "hubble-quarantine": 0 },
     remediationMode: "dry-run",
   },
   {
