@@ -56,7 +56,7 @@ export function ensembleForecast(
     let err = 0;
     let count = 0;
     for (const origin of origins) {
-      const fc = fn(y.slice(0, origin), ctx);
+      const fc = fn(y.slice(0, origin), { ...ctx, cut: y.length - origin });
       if (!fc) break;
       forecasts.push({ origin, forecast: fc });
       for (let i = 0; i < h && origin + i < y.length; i++) {

@@ -11,6 +11,7 @@ import {
   type SmoothingModel,
   type SmoothingSpec,
 } from "./exponential-smoothing.js";
+import { forecastGlobal, globalInput, globalModelKey, type GlobalModels } from "./global-autoregression.js";
 import { decomposeMultiSeasonal } from "./multi-seasonal.js";
 import { deseasonaliseM4, naive2Forecast, naiveForecast, seasonalNaiveForecast } from "./naive.js";
 import { thetaForecast } from "./theta.js";
@@ -23,6 +24,10 @@ export interface MethodContext {
   longPeriod: number;
   /** "fast" trades a little accuracy for speed: coarse parameter search, fewer models. */
   effort: "fast" | "full";
+  /** Global models fitted on the panel this series belongs to (`forecastPanel`); none for one series. */
+  global?: GlobalModels;
+  /** Points cut from the end of the history for a holdout forecast (0 or absent for the real one). */
+  cut?: number;
 }
 
 export interface MethodForecast {
@@ -109,6 +114,10 @@ export const forecastMethods: Record<string, ForecastMethod> = {
   /** Daily figure taken out, then an autoregression on the last two points and the same time yesterday. */
   "mstl-ar": (y, ctx) => multiSeasonal(y, ctx, false, (a) => laggedRegression(a, ctx)),
   "mstl-ar-week": (y, ctx) => multiSeasonal(y, ctx, true, (a) => laggedRegression(a, ctx)),
+  /** The panel's global autoregression on the daily-adjusted series (docs/decisions/0017). */
+  "global-ar": (y, ctx) => globalMember(y, ctx, false),
+  /** The same with the weekly figure taken out as well. */
+  "global-ar-week": (y, ctx) => globalMember(y, ctx, true),
   /** Median of the same position over the last cycles of the long period, shifted to the recent level. */
   "seasonal-median": (y, { horizon, period, longPeriod }) => {
     const p = longPeriod > 1 && y.length >= 3 * longPeriod ? longPeriod : period;
@@ -144,7 +153,25 @@ function longAdjusted(
 }
 
 /** Daily cycles that estimate the daily figure for the multi-seasonal methods. */
-const RECENT_DAILY_CYCLES = 14;
+export const RECENT_DAILY_CYCLES = 14;
+
+/** A global model's forecast; undefined outside a panel or when the series is too short for it. */
+function globalMember(
+  y: readonly number[],
+  ctx: MethodContext,
+  withWeek: boolean,
+): MethodForecast | undefined {
+  const { period, longPeriod } = ctx;
+  if (withWeek && longPeriod <= period) return undefined;
+  const model = ctx.global?.get(globalModelKey(period, withWeek, ctx.cut ?? 0));
+  if (!model) return undefined;
+  const input = globalInput(y, {
+    period,
+    longPeriod: withWeek ? longPeriod : 0,
+    recentCycles: RECENT_DAILY_CYCLES,
+  });
+  return input && forecastGlobal(model, input, ctx.horizon);
+}
 
 /**
  * Takes out the daily (and, with `withWeek`, weekly) figure, additively on the logs of a positive

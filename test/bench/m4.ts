@@ -1,13 +1,16 @@
 // M4 benchmark: `npx tsx test/bench/m4.ts [--train <file>] [--test <file>] [--horizon 48] [--season 24]
 // [--methods]`. Scores Naive1, sNaive, Naive2 and the engine with M4's own definitions; OWA is relative
-// to Naive2 computed here on the same series. `--methods` also scores each candidate method alone.
+// to Naive2 computed here on the same series. The engine forecasts the file as one panel
+// (`forecastPanel`, with the global members); `--methods` also scores the engine one series at a time
+// (`forecastSeries`, each series' "global" model fitted on itself) and each candidate method alone.
 
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { coverage, mase, mean, msis, owa, smape } from "../../shared/forecast/accuracy.js";
-import { forecastSeries, FULL_CANDIDATES } from "../../shared/forecast/engine.js";
-import { forecastMethods } from "../../shared/forecast/methods.js";
+import { forecastPanel, forecastSeries, FULL_CANDIDATES } from "../../shared/forecast/engine.js";
+import { fitGlobalModels } from "../../shared/forecast/global-autoregression.js";
+import { forecastMethods, RECENT_DAILY_CYCLES } from "../../shared/forecast/methods.js";
 import { naive2Forecast, naiveForecast, seasonalNaiveForecast } from "../../shared/forecast/naive.js";
 import { parseM4Wide } from "../../shared/forecast/series-formats.js";
 
@@ -56,22 +59,45 @@ interface Pi {
 }
 
 const started = performance.now();
-for (const series of train.value) {
-  const actual = actualById.get(series.id)?.slice(0, horizon);
-  if (!actual) continue;
+const withActual = train.value.filter((s) => actualById.has(s.id));
+// The engine forecasts the whole file as one panel: the global members are fitted on the training
+// histories of all series (never on the test part).
+const panel = forecastPanel(
+  withActual.map((s) => s.values),
+  { horizon, period: m },
+);
+// For --methods: the global models fitted on the whole training part, for the methods alone.
+const global = args.methods
+  ? fitGlobalModels(
+      withActual.map((s, i) => ({ y: s.values, period: m, longPeriod: panel[i]?.longPeriod ?? 0 })),
+      [0],
+      RECENT_DAILY_CYCLES,
+    )
+  : undefined;
+withActual.forEach((series, i) => {
+  const actual = actualById.get(series.id)!.slice(0, horizon);
   const y = series.values;
   record("Naive1", y, actual, naiveForecast(y, horizon));
   record("sNaive", y, actual, seasonalNaiveForecast(y, horizon, m));
   record("Naive2", y, actual, naive2Forecast(y, horizon, m));
-  const fc = forecastSeries(y, { horizon, period: m });
+  const fc = panel[i]!;
   record("Prophet ensemble", y, actual, fc.mean, fc);
   if (args.methods) {
+    const alone = forecastSeries(y, { horizon, period: m });
+    record("  one series at a time", y, actual, alone.mean, alone);
     for (const name of FULL_CANDIDATES) {
-      const f = forecastMethods[name]?.(y, { horizon, period: m, longPeriod: fc.longPeriod, effort: "full" });
+      const ctx = {
+        horizon,
+        period: m,
+        longPeriod: fc.longPeriod,
+        effort: "full" as const,
+        ...(global ? { global } : {}),
+      };
+      const f = forecastMethods[name]?.(y, ctx);
       if (f) record(`  method ${name}`, y, actual, f.mean);
     }
   }
-}
+});
 const seconds = (performance.now() - started) / 1000;
 
 const naive2 = table.get("Naive2")!;

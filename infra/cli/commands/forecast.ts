@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { describeIssues, issuesFromZod, ProphetError } from "../../../shared/errors.js";
-import { forecastSeries, type SeriesForecast } from "../../../shared/forecast/engine.js";
+import { forecastPanel, type SeriesForecast } from "../../../shared/forecast/engine.js";
 import { medianStep, toRegularGrid } from "../../../shared/forecast/preprocess.js";
 import { asciiChart } from "./chart.js";
 import {
@@ -86,7 +86,8 @@ export function horizonPoints(horizon: string, stepSeconds: number): number {
 
 async function runForecast(o: Options): Promise<void> {
   const series = o.prometheus ? await readPrometheus(o) : readInput(o);
-  const results = series.map((s) => ({ series: s, forecast: forecastOne(s, o) }));
+  const forecasts = forecastAll(series, o);
+  const results = series.map((s, i) => ({ series: s, forecast: forecasts[i]! }));
   const layout = o.prometheus ? "long" : o.format;
   const horizon = Math.max(0, ...results.map((r) => r.forecast.mean.length));
   if (!o.output) {
@@ -147,16 +148,37 @@ export function printForecasts(
   return `${out.join("\n")}\n`;
 }
 
-function forecastOne(s: NamedSeries, o: Options): SeriesForecast {
-  const step = s.timestamps ? medianStep(s.timestamps) : 0;
-  const values = s.timestamps && step > 0 ? toRegularGrid(s.timestamps, s.values, step) : s.values;
-  return forecastSeries(values, {
-    horizon: horizonPoints(o.horizon, step),
-    period: o.season,
-    stepSeconds: step > 0 ? step : undefined,
-    counter: o.counter,
-    effort: o.effort,
+/**
+ * Every series, forecast as panels: the series with the same step (all of an M4 file) are
+ * forecast together, so they share the global autoregression (docs/decisions/0017).
+ */
+function forecastAll(series: readonly NamedSeries[], o: Options): SeriesForecast[] {
+  const prepared = series.map((s) => {
+    const step = s.timestamps ? medianStep(s.timestamps) : 0;
+    const values = s.timestamps && step > 0 ? toRegularGrid(s.timestamps, s.values, step) : s.values;
+    return { values, step, horizon: horizonPoints(o.horizon, step) };
   });
+  const out = new Array<SeriesForecast>(series.length);
+  const panels = new Map<string, number[]>();
+  prepared.forEach((p, i) => {
+    const k = `${p.step}|${p.horizon}`;
+    panels.set(k, [...(panels.get(k) ?? []), i]);
+  });
+  for (const members of panels.values()) {
+    const { step, horizon } = prepared[members[0]!]!;
+    const forecasts = forecastPanel(
+      members.map((i) => prepared[i]!.values),
+      {
+        horizon,
+        period: o.season,
+        stepSeconds: step > 0 ? step : undefined,
+        counter: o.counter,
+        effort: o.effort,
+      },
+    );
+    members.forEach((i, k) => (out[i] = forecasts[k]!));
+  }
+  return out;
 }
 
 function readInput(o: Options): NamedSeries[] {
