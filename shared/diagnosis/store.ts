@@ -29,25 +29,28 @@ export async function recordDiagnosis(tx: Sql, d: DiagnosisRecord): Promise<bool
     ],
   );
   if (rows.length === 0) return false;
-  for (const [i, f] of d.findings.entries()) {
-    await tx.query(
-      `INSERT INTO findings (diagnosis_id, position, cluster, kind, namespace, name, reason, message, parent, evidence, root_cause)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
-      [
-        d.id,
-        i,
-        d.cluster,
-        f.kind,
-        f.namespace,
-        f.name,
-        f.reason,
-        f.message,
-        f.parent ?? null,
-        JSON.stringify(f.evidence),
-        f === d.rootCause,
-      ],
-    );
-  }
+  if (d.findings.length === 0) return true;
+  // One statement for all the findings (a storm's diagnosis has dozens): the rows travel as one
+  // JSON array, expanded by the server.
+  const rowsJson = d.findings.map((f, i) => ({
+    position: i,
+    kind: f.kind,
+    namespace: f.namespace,
+    name: f.name,
+    reason: f.reason,
+    message: f.message,
+    parent: f.parent ?? null,
+    evidence: f.evidence,
+    root_cause: f === d.rootCause,
+  }));
+  await tx.query(
+    `INSERT INTO findings (diagnosis_id, position, cluster, kind, namespace, name, reason, message, parent, evidence, root_cause)
+     SELECT $1, r.position, $2, r.kind, r.namespace, r.name, r.reason, r.message, r.parent, r.evidence, r.root_cause
+       FROM jsonb_to_recordset($3::jsonb) AS r(position integer, kind text, namespace text, name text, reason text,
+                                               message text, parent text, evidence jsonb, root_cause boolean)
+     ON CONFLICT DO NOTHING`,
+    [d.id, d.cluster, JSON.stringify(rowsJson)],
+  );
   return true;
 }
 
