@@ -1,5 +1,6 @@
-// Informers for warm instances: the first read of a kind in a namespace lists it and starts a watch,
-// and later reads are answered from memory, filtered by their label selector here. An alert storm's
+// Informers for warm instances: the first read of a kind lists it for the whole cluster and starts a
+// watch (per namespace with `clusterWide: false`), and later reads are answered from memory, by
+// namespace index and label selector here. An alert storm's
 // diagnoses then cost no API round trip for what they read (their log tails and pod events still
 // do), and the API server serves one watch per kind instead of a list per alert.
 //

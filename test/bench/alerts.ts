@@ -20,7 +20,7 @@ import { alertDiagnosis } from "../../functions/alert-diagnosis/index.js";
 import { alertIntake } from "../../functions/alert-intake/index.js";
 import { startHost } from "../../infra/local/host.js";
 import { loadConfig } from "../../shared/config.js";
-import { DiagnosisCompleted } from "../../shared/events/catalog.js";
+import { DiagnosisCompleted, IncidentOpened } from "../../shared/events/catalog.js";
 import type { DiagnosisCompletedData } from "../../shared/events/schemas/diagnosis.js";
 import { defineFunction } from "../../shared/function.js";
 import type { Clock } from "../../shared/ports/clock.js";
@@ -103,6 +103,21 @@ const warmDiagnosed = new Promise<void>((resolve) => (warmedUp = resolve));
 /** Per diagnosis: its own duration (cluster read + analysis + metric evidence) and the metrics part. */
 const inside: { total: number; metrics: number }[] = [];
 const insideOf = new Map<string, { total: number; metrics: number }>();
+/** When each incident's opening reached the functions (before its diagnosis: listed first). */
+const openedAt = new Map<string, number>();
+const openedProbe = defineFunction({
+  name: "bench-opened-probe",
+  description: "records when each incident is announced",
+  accepts: [IncidentOpened.type],
+  emits: [],
+  async handle(event) {
+    const d = event.data as { incidentId: string };
+    if (!openedAt.has(d.incidentId)) openedAt.set(d.incidentId, performance.now());
+    return [];
+  },
+});
+/** When each diagnosis was emitted, on the host's clock (its event time), in performance time. */
+const emittedAt = new Map<string, number>();
 const probe = defineFunction({
   name: "bench-probe",
   description: "records when each diagnosis completes",
@@ -116,6 +131,7 @@ const probe = defineFunction({
     }
     if (!completed.has(d.incidentId)) {
       completed.set(d.incidentId, performance.now());
+      if (event.time) emittedAt.set(d.incidentId, Date.parse(event.time) - clockBase + clockStart);
       const own = { total: d.durationMs, metrics: d.metricEvidence?.durationMs ?? 0 };
       inside.push(own);
       insideOf.set(d.incidentId, own);
@@ -138,7 +154,7 @@ const host = await startHost({
     LOG_LEVEL: "silent",
     PROPHET_KUBE_WATCH: args.informers === "true" ? "true" : "false",
   }),
-  functions: [alertIntake, alertDiagnosis, probe],
+  functions: [alertIntake, openedProbe, alertDiagnosis, probe],
   log: silentLogger,
   port: 0,
   clock,
@@ -301,7 +317,14 @@ const incidents = (await listIncidents(host.deps.store, { limit: 100_000 })).fil
 const byFingerprint = new Map<string, number>();
 webhooks.forEach((w, i) => w.alerts.forEach((a) => byFingerprint.set(a.fingerprint, sentAt[i]!)));
 const toDiagnosis: number[] = [];
-const slowest: { ms: number; inside: number; metrics: number; position: number }[] = [];
+const slowest: {
+  ms: number;
+  inside: number;
+  metrics: number;
+  position: number;
+  toOpened: number;
+  toEmitted: number;
+}[] = [];
 for (const inc of incidents) {
   const done = completed.get(inc.id);
   const sent = byFingerprint.get(inc.fingerprint);
@@ -314,6 +337,8 @@ for (const inc of incidents) {
       inside: insideOf.get(inc.id)?.total ?? NaN,
       metrics: insideOf.get(inc.id)?.metrics ?? NaN,
       position: w ? w.alerts.findIndex((a) => a.fingerprint === inc.fingerprint) : -1,
+      toOpened: (openedAt.get(inc.id) ?? NaN) - sent,
+      toEmitted: (emittedAt.get(inc.id) ?? NaN) - sent,
     });
   }
 }
@@ -347,10 +372,13 @@ console.log(
   ).toFixed(1)} ms`,
 );
 console.log(
-  `slowest diagnoses (webhook → completed / inside the function / metric evidence, alert's place in its webhook): ${slowest
+  `slowest (ms from the webhook: incident opened / diagnosis emitted / received; diagnosis itself, of which metrics; alert's place in its webhook): ${slowest
     .slice(0, 5)
-    .map((d) => `${d.ms.toFixed(0)}/${d.inside.toFixed(0)}/${d.metrics.toFixed(0)} ms #${d.position + 1}`)
-    .join(", ")}`,
+    .map(
+      (d) =>
+        `${d.toOpened.toFixed(0)}/${d.toEmitted.toFixed(0)}/${d.ms.toFixed(0)} (${d.inside.toFixed(0)}, ${d.metrics.toFixed(0)}) #${d.position + 1}`,
+    )
+    .join("; ")}`,
 );
 console.log(
   `CPU during the storm: host (functions + bench client) ${cpuUsed.host.toFixed(1)} s, sandbox API server ${cpuUsed.cluster.toFixed(1)} s, PostgreSQL ${cpuUsed.postgres.toFixed(1)} s, over ${wall.toFixed(1)} s`,
