@@ -10,6 +10,7 @@ import type { Sql, Store } from "../ports/store.js";
  * prepared.
  */
 const statementNames = new Map<string, string>();
+const WARM_CONNECTIONS = 4;
 function prepared(text: string, params: readonly unknown[] | undefined): pg.QueryConfig | string {
   if (!params || params.length === 0) return text;
   let name = statementNames.get(text);
@@ -26,10 +27,18 @@ function prepared(text: string, params: readonly unknown[] | undefined): pg.Quer
 export async function openPostgresStore(url: string): Promise<Store> {
   // Alerts of one incident wait for each other's transactions (an advisory lock per incident group), holding
   // their connections meanwhile: a pool of 10 then stalled unrelated work during storms.
-  const pool = new pg.Pool({ connectionString: url, max: 20 });
+  // A few connections are opened up front and kept (min), and the others live for a minute idle:
+  // a storm's first alerts then do not each wait for a new server process (tens of ms apiece on
+  // a busy machine), nor the next storm for the pool to grow again.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 20,
+    min: WARM_CONNECTIONS,
+    idleTimeoutMillis: 60_000,
+  });
   // Fail fast with the real reason (bad host, auth) instead of on the first query.
-  const client = await pool.connect();
-  client.release();
+  const clients = await Promise.all(Array.from({ length: WARM_CONNECTIONS }, () => pool.connect()));
+  for (const c of clients) c.release();
   const query: Sql["query"] = async (text, params) => {
     const res = await pool.query(prepared(text, params));
     return { rows: res.rows };

@@ -266,6 +266,7 @@ const cpuBefore = {
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 loopDelay.enable();
 const roundTrips: number[] = [];
+const tripOf: number[] = [];
 const firstSent = new Map<string, number>(); // incident id → when its first alert was posted
 let failures = 0;
 let next = 0;
@@ -281,6 +282,7 @@ async function send(idx: number, t: number): Promise<void> {
   await res.text();
   if (!res.ok) failures++;
   roundTrips.push(performance.now() - t);
+  tripOf[idx] = performance.now() - t;
 }
 async function worker(): Promise<void> {
   while (next < webhooks.length) {
@@ -380,6 +382,20 @@ console.log(
     )
     .join("; ")}`,
 );
+{
+  const opening = new Set(incidents.map((i) => i.fingerprint));
+  const worst = tripOf
+    .map((ms, i) => ({ ms, i }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 5)
+    .map(({ ms, i }) => {
+      const w = webhooks[i]!;
+      const groups = new Set(w.alerts.map((a) => a.labels.pod.replace(/-[a-z0-9]+-[a-z0-9]+$/, ""))).size;
+      const opens = w.alerts.filter((a) => opening.has(a.fingerprint)).length;
+      return `${ms.toFixed(0)} ms (#${i}, ${groups} workload${groups > 1 ? "s" : ""}${opens ? `, opens ${opens}` : ""})`;
+    });
+  console.log(`slowest webhooks: ${worst.join("; ")}`);
+}
 console.log(
   `CPU during the storm: host (functions + bench client) ${cpuUsed.host.toFixed(1)} s, sandbox API server ${cpuUsed.cluster.toFixed(1)} s, PostgreSQL ${cpuUsed.postgres.toFixed(1)} s, over ${wall.toFixed(1)} s`,
 );
