@@ -34,6 +34,13 @@ export const configSchema = z.object({
   PROPHET_CRON: bool.default(true),
   /** Informers (list + watch) for the clusters' reads in warm, long-lived instances. */
   PROPHET_KUBE_WATCH: bool.default(false),
+  /**
+   * PostgreSQL connections per instance: at most, and opened up front. A webhook's alert lanes run
+   * side by side, each on a connection; on AWS Lambda (one request per instance, and many
+   * instances) the generated functions use 4 and 1 so a burst does not exhaust the database.
+   */
+  PROPHET_DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
+  PROPHET_DB_POOL_WARM: z.coerce.number().int().min(0).max(200).default(4),
   PROPHET_LEASE_SECONDS: z.coerce.number().int().min(5).max(3600).default(300),
   KUBECONFIG: z.string().optional(),
   /** The cluster registry's file of cluster definitions (no secrets); default ~/.prophet/clusters.json. */

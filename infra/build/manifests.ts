@@ -229,6 +229,9 @@ export function serverlessConfig(
         ...secretEnv,
         EVENTBRIDGE_BUS_NAME: "${self:custom.eventBusName}",
         PROPHET_CLUSTER: "${env:PROPHET_CLUSTER, 'default'}",
+        // One request per instance, many instances: few connections each (ADR 0018).
+        PROPHET_DB_POOL_MAX: "4",
+        PROPHET_DB_POOL_WARM: "1",
         ...(o.clusters ? { PROPHET_CLUSTERS_FILE: `/var/task/${packagedClustersFile}` } : {}),
         LOG_LEVEL: "info",
       },

@@ -211,6 +211,7 @@ export async function createDeps(
   const store = await openStore({
     ...(cfg.DATABASE_URL ? { databaseUrl: cfg.DATABASE_URL } : {}),
     dataDir: cfg.PROPHET_DATA_DIR,
+    pool: { max: cfg.PROPHET_DB_POOL_MAX, warm: cfg.PROPHET_DB_POOL_WARM },
   });
   const kube = await clusterPort(overrides.kubeconfig ?? cfg.KUBECONFIG, process.env);
   if (kube && cfg.PROPHET_KUBE_WATCH) {

@@ -7,6 +7,8 @@ export interface StoreConfig {
   databaseUrl?: string;
   /** PGlite data directory when no databaseUrl; "memory" for a throwaway in-memory database. */
   dataDir: string;
+  /** PostgreSQL pool: most connections, and how many are opened up front and kept. */
+  pool?: { max: number; warm: number };
 }
 
 /** Opens PostgreSQL when DATABASE_URL is set, else PGlite on disk; runs pending migrations. */
@@ -14,7 +16,7 @@ export async function openStore(cfg: StoreConfig): Promise<Store> {
   let store: Store;
   if (cfg.databaseUrl) {
     const { openPostgresStore } = await import("./postgres.js");
-    store = await openPostgresStore(cfg.databaseUrl);
+    store = await openPostgresStore(cfg.databaseUrl, cfg.pool);
   } else {
     const { openPgliteStore } = await import("./pglite.js");
     if (cfg.dataDir === "memory") {

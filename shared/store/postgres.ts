@@ -10,7 +10,6 @@ import type { Sql, Store } from "../ports/store.js";
  * prepared.
  */
 const statementNames = new Map<string, string>();
-const WARM_CONNECTIONS = 4;
 function prepared(text: string, params: readonly unknown[] | undefined): pg.QueryConfig | string {
   if (!params || params.length === 0) return text;
   let name = statementNames.get(text);
@@ -24,7 +23,10 @@ function prepared(text: string, params: readonly unknown[] | undefined): pg.Quer
 }
 
 // timestamptz → ISO string would lose nothing, but Date is what PGlite returns too; keep Date.
-export async function openPostgresStore(url: string): Promise<Store> {
+export async function openPostgresStore(
+  url: string,
+  poolSize: { max: number; warm: number } = { max: 20, warm: 4 },
+): Promise<Store> {
   // Alerts of one incident wait for each other's transactions (an advisory lock per incident group), holding
   // their connections meanwhile: a pool of 10 then stalled unrelated work during storms.
   // A few connections are opened up front and kept (min), and the others live for a minute idle:
@@ -32,12 +34,13 @@ export async function openPostgresStore(url: string): Promise<Store> {
   // a busy machine), nor the next storm for the pool to grow again.
   const pool = new pg.Pool({
     connectionString: url,
-    max: 20,
-    min: WARM_CONNECTIONS,
+    max: poolSize.max,
+    min: Math.min(poolSize.warm, poolSize.max),
     idleTimeoutMillis: 60_000,
   });
   // Fail fast with the real reason (bad host, auth) instead of on the first query.
-  const clients = await Promise.all(Array.from({ length: WARM_CONNECTIONS }, () => pool.connect()));
+  const warm = Math.max(1, Math.min(poolSize.warm, poolSize.max));
+  const clients = await Promise.all(Array.from({ length: warm }, () => pool.connect()));
   for (const c of clients) c.release();
   const query: Sql["query"] = async (text, params) => {
     const res = await pool.query(prepared(text, params));
