@@ -9,6 +9,8 @@ export interface PeerIdentity {
   readonly peer: Readonly<FlowPeer>;
   /** Peers of this identity per IP (bounded), so a flow's peer is usually a lookup. */
   readonly byIp: Map<string, FlowPeer>;
+  /** The peer last taken at an address (the fast line reader tries it before the map). */
+  last: Readonly<FlowPeer> | undefined;
 }
 
 // Label keys that name the app, strongest first (as Cilium prints them: with the `k8s:` source).
@@ -81,7 +83,7 @@ export function derivePeerIdentity(ep: FlowEndpoint | undefined): PeerIdentity {
     if (workload?.name) peer.workload = workload.kind ? `${workload.kind}/${workload.name}` : workload.name;
   } else if (ep?.identity !== undefined && RESERVED_NUMBERS[ep.identity])
     peer.identity = RESERVED_NUMBERS[ep.identity] as string;
-  return { peer: Object.freeze(peer), byIp: new Map() };
+  return { peer: Object.freeze(peer), byIp: new Map(), last: undefined };
 }
 
 /** The flow's peer for an identity at an address; shared (frozen) unless it carries DNS names. */

@@ -7,9 +7,10 @@
 //     learns 12 h, then enforces), then a scan, an unknown egress to :4444 and DNS tunnelling, one
 //     after another. Targets: recall 100 % on the injected intrusions, ≤ 1 false quarantine
 //     proposal (score ≥ 0.8) per simulated day.
-// The measuring children are this file run with `jsonl <file>` or `grpc <address> <flows>`.
+// The measuring children are this file run with `jsonl <file>` or `grpc <address> <flows>`;
+// `generate <file>` only writes the JSONL file, for profiling `jsonl <file>` by hand.
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -109,11 +110,17 @@ async function measureGrpc(address: string): Promise<Measurement> {
 const run = promisify(execFile);
 const self = fileURLToPath(import.meta.url);
 
-/** This file in a child process (the loader flags tsx gave this one), its JSON answer. */
+/**
+ * This file in a child process (the loader flags tsx gave this one), its JSON answer. Pinned to
+ * one CPU with taskset where there is one, so "one core" holds for every thread of the child
+ * (the garbage collector's and the file reads' too), and wall time is one core's time.
+ */
+const taskset = ["/usr/bin/taskset", "/bin/taskset"].find((f) => existsSync(f));
+const pinnedCpu = String(Math.max(0, cpus().length - 1));
 async function child(args: string[]): Promise<Measurement> {
-  const { stdout } = await run(process.execPath, [...process.execArgv, self, ...args], {
-    maxBuffer: 16 * MiB,
-  });
+  const node = [process.execPath, ...process.execArgv, self, ...args];
+  const [cmd, ...argv] = taskset ? [taskset, "-c", pinnedCpu, ...node] : node;
+  const { stdout } = await run(cmd!, argv, { maxBuffer: 16 * MiB });
   return JSON.parse(stdout) as Measurement;
 }
 
@@ -217,6 +224,11 @@ async function detection(): Promise<boolean> {
 
 async function main(): Promise<void> {
   const [mode, arg] = process.argv.slice(2);
+  // `generate <file>` writes the throughput file and stops (to profile `jsonl <file>` by hand).
+  if (mode === "generate") {
+    await generate(arg ?? "hubble-flows.jsonl");
+    return;
+  }
   if (mode === "jsonl" || mode === "grpc") {
     const m = mode === "jsonl" ? await measureJsonl(arg ?? "") : await measureGrpc(arg ?? "");
     process.stdout.write(`${JSON.stringify(m)}\n`);
@@ -226,7 +238,9 @@ async function main(): Promise<void> {
   console.log(
     `machine: ${cpus()[0]?.model ?? "unknown CPU"}, ${cpus().length} cores, Node ${process.version}`,
   );
-  console.log("== throughput (one core per measuring process)");
+  console.log(
+    `== throughput (${taskset ? `each measuring process pinned to CPU ${pinnedCpu} with taskset` : "one measuring process at a time; taskset not found, so not pinned"})`,
+  );
   await throughput();
   console.log("== detection quality");
   await detection();
