@@ -22,6 +22,12 @@ function prepared(text: string, params: readonly unknown[] | undefined): pg.Quer
   return { name, text, values: params as unknown[] };
 }
 
+/** "cached plan must not change result type" (0A000), or a prepared statement gone (26000). */
+function stalePrepared(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return code === "26000" || (code === "0A000" && /cached plan/i.test(String((err as Error).message)));
+}
+
 // timestamptz → ISO string would lose nothing, but Date is what PGlite returns too; keep Date.
 export async function openPostgresStore(
   url: string,
@@ -51,6 +57,7 @@ export async function openPostgresStore(
     query,
     async transaction(fn) {
       const c = await pool.connect();
+      let released = false;
       try {
         await c.query("BEGIN");
         const result = await fn({
@@ -62,9 +69,17 @@ export async function openPostgresStore(
         return result;
       } catch (err) {
         await c.query("ROLLBACK").catch(() => undefined);
+        // A statement this connection prepared no longer fits its table (a newer version's
+        // migration added a column during a rolling deploy): drop the connection, and with it its
+        // prepared statements, so the retry prepares afresh. (pool.query drops a connection on
+        // any error by itself.)
+        if (stalePrepared(err)) {
+          released = true;
+          c.release(err as Error);
+        }
         throw err;
       } finally {
-        c.release();
+        if (!released) c.release();
       }
     },
     async close() {
