@@ -12,6 +12,7 @@ import { quarantinedPods, REMEDIATION_ID } from "../../shared/flows/release.js";
 import { QUARANTINE_EXPIRES } from "../../shared/remediation/actions/quarantine-pod.js";
 import { parseDuration } from "../../shared/duration.js";
 import { ProphetError } from "../../shared/errors.js";
+import { diagnosesOfIncident, findingRows } from "../../shared/diagnosis/store.js";
 import { forecastSeries } from "../../shared/forecast/engine.js";
 import type { Deps } from "../../shared/function.js";
 import { listRemediations } from "../../shared/remediation/store.js";
@@ -32,32 +33,8 @@ const num = (v: number | undefined): number | null =>
 async function incidentDetail(deps: Deps, id: string) {
   const incident = await getIncident(deps.store, id);
   if (!incident) throw new ProphetError("not_found", `no incident ${id}`);
-  const diagnoses = await deps.store.query<{
-    id: string;
-    status: string;
-    summary: string;
-    root_cause: unknown;
-    created_at: Date | string;
-  }>(
-    "SELECT id, status, summary, root_cause, created_at FROM diagnoses WHERE incident_id = $1 ORDER BY created_at",
-    [id],
-  );
-  const findings = await deps.store.query<{
-    diagnosis_id: string;
-    kind: string;
-    namespace: string;
-    name: string;
-    reason: string;
-    message: string;
-    parent: string | null;
-    evidence: unknown;
-    root_cause: boolean;
-  }>(
-    `SELECT f.diagnosis_id, f.kind, f.namespace, f.name, f.reason, f.message, f.parent, f.evidence, f.root_cause
-       FROM findings f JOIN diagnoses d ON d.id = f.diagnosis_id
-      WHERE d.incident_id = $1 ORDER BY d.created_at, f.position`,
-    [id],
-  );
+  const diagnoses = await diagnosesOfIncident(deps.store, id);
+  const findings = await findingRows(deps.store, { incidentId: id });
   const remediations = await listRemediations(deps.store, { incidentId: id, limit: 50 });
   const audit = await deps.store.query<{
     seq: number | string;
@@ -74,14 +51,14 @@ async function incidentDetail(deps: Deps, id: string) {
   );
   return {
     incident,
-    diagnoses: diagnoses.rows.map((d) => ({
+    diagnoses: diagnoses.map((d) => ({
       id: d.id,
       status: d.status,
       summary: d.summary,
-      rootCause: d.root_cause,
-      createdAt: new Date(d.created_at).toISOString(),
-      findings: findings.rows
-        .filter((f) => f.diagnosis_id === d.id)
+      rootCause: d.rootCause,
+      createdAt: d.at.toISOString(),
+      findings: findings
+        .filter((f) => f.diagnosisId === d.id)
         .map((f) => ({
           kind: f.kind,
           namespace: f.namespace,
@@ -89,7 +66,7 @@ async function incidentDetail(deps: Deps, id: string) {
           reason: f.reason,
           message: f.message,
           parent: f.parent,
-          rootCause: f.root_cause,
+          rootCause: f.rootCause,
           evidence: f.evidence,
         })),
     })),

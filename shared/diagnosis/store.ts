@@ -1,7 +1,7 @@
 // Persists a diagnosis and its findings (migration 2). Idempotent: a re-run of the same event
 // derives the same diagnosis id and inserts nothing new.
 import type { Sql } from "../ports/store.js";
-import type { Finding } from "./finding.js";
+import type { Finding, FindingEvidence } from "./finding.js";
 
 export interface DiagnosisRecord {
   id: string;
@@ -63,12 +63,102 @@ export interface StoredFinding {
   root_cause: boolean;
 }
 
+/** The findings of an incident's diagnoses, oldest diagnosis first (the host's /api shape). */
 export async function findingsOfIncident(db: Sql, incidentId: string): Promise<StoredFinding[]> {
-  const { rows } = await db.query<StoredFinding>(
-    `SELECT f.kind, f.namespace, f.name, f.reason, f.message, f.root_cause
-       FROM findings f JOIN diagnoses d ON d.id = f.diagnosis_id
-      WHERE d.incident_id = $1 ORDER BY d.created_at, f.position`,
+  return (await findingRows(db, { incidentId })).map((f) => ({
+    kind: f.kind,
+    namespace: f.namespace,
+    name: f.name,
+    reason: f.reason,
+    message: f.message,
+    root_cause: f.rootCause,
+  }));
+}
+
+/** A stored diagnosis, without its findings. */
+export interface StoredDiagnosis {
+  id: string;
+  status: string;
+  summary: string;
+  rootCause: Finding | null;
+  at: Date;
+}
+
+/** An incident's diagnoses, oldest first; with `latest`, only the newest. */
+export async function diagnosesOfIncident(
+  db: Sql,
+  incidentId: string,
+  opts: { latest?: boolean } = {},
+): Promise<StoredDiagnosis[]> {
+  const { rows } = await db.query<{
+    id: string;
+    status: string;
+    summary: string;
+    root_cause: Finding | null;
+    created_at: Date | string;
+  }>(
+    opts.latest
+      ? `SELECT id, status, summary, root_cause, created_at FROM diagnoses WHERE incident_id = $1
+          ORDER BY created_at DESC, id LIMIT 1`
+      : `SELECT id, status, summary, root_cause, created_at FROM diagnoses WHERE incident_id = $1
+          ORDER BY created_at`,
     [incidentId],
   );
-  return rows;
+  return rows.map((d) => ({
+    id: d.id,
+    status: d.status,
+    summary: d.summary,
+    rootCause: d.root_cause,
+    at: new Date(d.created_at),
+  }));
+}
+
+/** A stored finding with the diagnosis it belongs to, its owner and its evidence. */
+export interface FindingRow {
+  diagnosisId: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  reason: string;
+  message: string;
+  parent: string | null;
+  evidence: FindingEvidence;
+  rootCause: boolean;
+}
+
+/** The findings of one diagnosis, or of every diagnosis of an incident, in their order. */
+export async function findingRows(
+  db: Sql,
+  of: { incidentId: string } | { diagnosisId: string },
+): Promise<FindingRow[]> {
+  const { rows } = await db.query<{
+    diagnosis_id: string;
+    kind: string;
+    namespace: string;
+    name: string;
+    reason: string;
+    message: string;
+    parent: string | null;
+    evidence: FindingEvidence;
+    root_cause: boolean;
+  }>(
+    "incidentId" in of
+      ? `SELECT f.diagnosis_id, f.kind, f.namespace, f.name, f.reason, f.message, f.parent, f.evidence, f.root_cause
+           FROM findings f JOIN diagnoses d ON d.id = f.diagnosis_id
+          WHERE d.incident_id = $1 ORDER BY d.created_at, f.position`
+      : `SELECT diagnosis_id, kind, namespace, name, reason, message, parent, evidence, root_cause
+           FROM findings WHERE diagnosis_id = $1 ORDER BY position`,
+    ["incidentId" in of ? of.incidentId : of.diagnosisId],
+  );
+  return rows.map((f) => ({
+    diagnosisId: f.diagnosis_id,
+    kind: f.kind,
+    namespace: f.namespace,
+    name: f.name,
+    reason: f.reason,
+    message: f.message,
+    parent: f.parent,
+    evidence: f.evidence,
+    rootCause: f.root_cause,
+  }));
 }

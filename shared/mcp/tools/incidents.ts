@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { clusterHealth } from "../../clusters/health.js";
 import type { Finding } from "../../diagnosis/finding.js";
+import { diagnosesOfIncident, findingRows, type StoredDiagnosis } from "../../diagnosis/store.js";
 import { ProphetError } from "../../errors.js";
 import type { Sql } from "../../ports/store.js";
 import { listRemediations, type Remediation } from "../../remediation/store.js";
@@ -68,55 +69,17 @@ function incidentSummary(i: Incident) {
   };
 }
 
-export interface StoredDiagnosis {
-  id: string;
-  status: string;
-  summary: string;
-  rootCause: Finding | null;
-  at: Date;
-}
-
 /** The latest diagnosis of an incident and its findings (with evidence and owners). */
 export async function diagnosisOf(
   db: Sql,
   incidentId: string,
 ): Promise<{ diagnosis: StoredDiagnosis | null; findings: (Finding & { rootCause: boolean })[] }> {
-  const { rows } = await db.query<{
-    id: string;
-    status: string;
-    summary: string;
-    root_cause: Finding | null;
-    created_at: Date | string;
-  }>(
-    `SELECT id, status, summary, root_cause, created_at FROM diagnoses WHERE incident_id = $1
-      ORDER BY created_at DESC, id LIMIT 1`,
-    [incidentId],
-  );
-  const d = rows[0];
-  if (!d) return { diagnosis: null, findings: [] };
-  const f = await db.query<{
-    kind: string;
-    namespace: string;
-    name: string;
-    reason: string;
-    message: string;
-    parent: string | null;
-    evidence: Finding["evidence"];
-    root_cause: boolean;
-  }>(
-    `SELECT kind, namespace, name, reason, message, parent, evidence, root_cause FROM findings
-      WHERE diagnosis_id = $1 ORDER BY position`,
-    [d.id],
-  );
+  const [diagnosis] = await diagnosesOfIncident(db, incidentId, { latest: true });
+  if (!diagnosis) return { diagnosis: null, findings: [] };
+  const rows = await findingRows(db, { diagnosisId: diagnosis.id });
   return {
-    diagnosis: {
-      id: d.id,
-      status: d.status,
-      summary: d.summary,
-      rootCause: d.root_cause,
-      at: new Date(d.created_at),
-    },
-    findings: f.rows.map((r) => ({
+    diagnosis,
+    findings: rows.map((r) => ({
       kind: r.kind,
       namespace: r.namespace,
       name: r.name,
@@ -124,7 +87,7 @@ export async function diagnosisOf(
       message: r.message,
       ...(r.parent ? { parent: r.parent } : {}),
       evidence: r.evidence,
-      rootCause: r.root_cause,
+      rootCause: r.rootCause,
     })),
   };
 }
