@@ -33,8 +33,8 @@ export async function openPostgresStore(
   url: string,
   poolSize: { max: number; warm: number } = { max: 20, warm: 4 },
 ): Promise<Store> {
-  // Alerts of one incident wait for each other's transactions (an advisory lock per incident group), holding
-  // their connections meanwhile: a pool of 10 then stalled unrelated work during storms.
+  // Alerts of one incident group wait for each other's transactions (an advisory lock per group)
+  // holding their connections meanwhile: a pool of 10 then stalled unrelated work during storms.
   // A few connections are opened up front and kept (min), and the others live for a minute idle:
   // a storm's first alerts then do not each wait for a new server process (tens of ms apiece on
   // a busy machine), nor the next storm for the pool to grow again.
